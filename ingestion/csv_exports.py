@@ -1,0 +1,106 @@
+"""CSV exports (ad spend, FX rates) from the landing zone into bronze, idempotent per file."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pyarrow as pa
+
+from ingestion.bronze_writer import BatchResult, write_batch
+from ingestion.landing import list_files, read_file
+from lakehouse.lake import DeltaRsLake
+
+
+def _currency(value: str) -> str:
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise ValueError(f"not an ISO currency code: {value!r}")
+    return value
+
+
+def _amount(value: str) -> float:
+    amount = float(value)
+    if amount < 0:
+        raise ValueError(f"negative amount {value!r}")
+    return amount
+
+
+def _rate(value: str) -> float:
+    rate = float(value)
+    if rate <= 0:
+        raise ValueError(f"rate must be positive, is {value!r}")
+    return rate
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty")
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Export:
+    table: str
+    prefix: str
+    columns: dict[str, tuple[pa.DataType, Callable[[str], Any]]]
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([(name, kind) for name, (kind, _) in self.columns.items()] + [("_line", pa.int64())])
+
+
+EXPORTS = (
+    Export(
+        "bronze/ad_spend",
+        "exports/ad_spend",
+        {
+            "date": (pa.date32(), date.fromisoformat),
+            "channel": (pa.string(), _text),
+            "campaign": (pa.string(), _text),
+            "currency": (pa.string(), _currency),
+            "amount": (pa.float64(), _amount),
+        },
+    ),
+    Export(
+        "bronze/fx_rates",
+        "exports/fx_rates",
+        {
+            "date": (pa.date32(), date.fromisoformat),
+            "currency": (pa.string(), _currency),
+            "rate_to_usd": (pa.float64(), _rate),
+        },
+    ),
+)
+
+
+def parse_export(export: Export, path: str, text: str) -> tuple[pa.Table, list[dict]]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = set(export.columns) - set(reader.fieldnames or [])
+    if missing:
+        reason = f"header lacks column(s) {', '.join(sorted(missing))}"
+        return export.schema.empty_table(), [{"_line": 1, "reason": reason, "raw": text[:10_000]}]
+    rows, quarantined = [], []
+    for number, record in enumerate(reader, start=2):
+        try:
+            row = {name: parse(record[name] or "") for name, (_, parse) in export.columns.items()}
+            rows.append(row | {"_line": number})
+        except (ValueError, TypeError) as error:
+            raw = ",".join(str(v) for v in record.values())
+            quarantined.append({"_line": number, "reason": str(error), "raw": raw})
+    return pa.Table.from_pylist(rows, schema=export.schema), quarantined
+
+
+def ingest_export(lake: DeltaRsLake, landing_root: str, export: Export) -> list[BatchResult]:
+    results = []
+    for path in list_files(landing_root, export.prefix, (".csv",)):
+        landed = read_file(landing_root, path)
+        if lake.committed_version(export.table, f"{export.table}:{landed.digest}") is not None:
+            results.append(BatchResult(landed.digest, 0, 0, skipped=True))
+            continue
+        rows, quarantined = parse_export(export, path, landed.text())
+        results.append(write_batch(lake, export.table, rows, quarantined, batch_id=landed.digest, source=path))
+    return results

@@ -1,0 +1,149 @@
+"""The one place that decides which environment the platform runs in.
+
+Every setting comes from an environment variable prefixed ``LAKEHOUSE_`` (or a ``.env`` file in the
+working directory). The local profile needs none of them; production names the ones it needs. A wrong
+value fails at start with a message that names the variable and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "LAKEHOUSE_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting is missing or wrong; the message says which one and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True, validate_default=True
+    )
+
+    profile: Literal["local", "production"] = Field(
+        "local", description="local runs everything embedded on one machine; production expects services"
+    )
+    data_dir: Path = Field(
+        PROJECT_ROOT / "data", description="folder for local state: lake, landing zone, warehouse, PostgreSQL"
+    )
+    lake_root: str | None = Field(None, description="Delta lake root: a folder or s3://bucket/prefix")
+    landing_root: str | None = Field(None, description="landing zone of event files and CSV exports")
+    engine: Literal["duckdb", "spark"] = Field("duckdb", description="engine of the silver transforms")
+    spark_master: str = Field("local[*]", description="Spark master URL when engine=spark")
+    warehouse_target: Literal["duckdb", "postgres", "redshift"] = Field(
+        "duckdb", description="dbt target the marts are built in"
+    )
+    warehouse_path: Path | None = Field(None, description="published DuckDB warehouse file")
+    source_postgres_dsn: SecretStr | None = Field(
+        None, description="operational PostgreSQL; unset on the local profile starts an embedded server"
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3 API endpoint, for S3-compatible stores")
+    s3_region: str = Field("us-east-1", description="S3 region")
+    aws_access_key_id: SecretStr | None = Field(None, description="S3 access key")
+    aws_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
+    simulate: bool | None = Field(
+        None, description="generate the simulated world as the sources (default: on locally, off in production)"
+    )
+    sim_seed: int = Field(7, description="seed of the business simulator")
+    sim_users: int = Field(300, ge=1, description="people the simulator creates")
+    sim_start: date = Field(date(2026, 1, 24), description="first day of simulated activity")
+    sim_days: int = Field(14, ge=1, le=3660, description="days of simulated activity")
+
+    @field_validator("lake_root", "landing_root")
+    @classmethod
+    def _storage_uri(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "://" in value and not value.startswith("s3://"):
+            raise ValueError("must be a local folder or an s3://bucket/prefix URI")
+        return value.rstrip("/")
+
+    @field_validator("spark_master")
+    @classmethod
+    def _spark_master(cls, value: str) -> str:
+        if not (value.startswith(("local", "spark://", "yarn", "k8s://"))):
+            raise ValueError("must be local[*], local[N], spark://host:port, yarn or k8s://...")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_services(self) -> Settings:
+        if self.profile != "production":
+            return self
+        missing = []
+        if self.source_postgres_dsn is None and not self.simulate:
+            missing.append("SOURCE_POSTGRES_DSN (postgresql://user:password@host:5432/db)")
+        if self.lake_root is None:
+            missing.append("LAKE_ROOT (s3://bucket/lake)")
+        if missing:
+            names = ", ".join(ENV_PREFIX + m for m in missing)
+            raise ValueError(f"the production profile needs {names}")
+        return self
+
+    @cached_property
+    def lake_uri(self) -> str:
+        return self.lake_root or str(self.data_dir / "lake")
+
+    @cached_property
+    def landing_uri(self) -> str:
+        return self.landing_root or str(self.data_dir / "landing")
+
+    @cached_property
+    def warehouse_file(self) -> Path:
+        return self.warehouse_path or self.data_dir / "warehouse" / "warehouse.duckdb"
+
+    @property
+    def postgres_data_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @property
+    def ground_truth_dir(self) -> Path:
+        return self.data_dir / "ground_truth"
+
+    @property
+    def simulates_sources(self) -> bool:
+        return self.profile == "local" if self.simulate is None else self.simulate
+
+    def storage_options(self) -> dict[str, str]:
+        """Options delta-rs needs for the lake; empty for a local folder."""
+        if not self.lake_uri.startswith("s3://"):
+            return {}
+        options = {"AWS_REGION": self.s3_region}
+        if self.s3_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.s3_endpoint_url
+            options["AWS_ALLOW_HTTP"] = str(self.s3_endpoint_url.startswith("http://")).lower()
+        if self.aws_access_key_id and self.aws_secret_access_key:
+            options["AWS_ACCESS_KEY_ID"] = self.aws_access_key_id.get_secret_value()
+            options["AWS_SECRET_ACCESS_KEY"] = self.aws_secret_access_key.get_secret_value()
+        return options
+
+
+def _explain(error: ValidationError) -> str:
+    lines = ["The platform's settings are wrong:"]
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = ENV_PREFIX + field.upper() if field else "settings"
+        given = os.environ.get(name)
+        shown = f" (is {given!r})" if given is not None else ""
+        description = Settings.model_fields[field].description if field in Settings.model_fields else None
+        fix = f"; it sets the {description}" if description else ""
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {name}{shown}: {message}{fix}.")
+    lines.append("Fix the environment variable (or .env) and run again; docs/configuration.md lists them all.")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, raising SettingsError with a readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_explain(error)) from None

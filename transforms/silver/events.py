@@ -1,0 +1,35 @@
+"""Product events of all three products, conformed to one model and deduplicated."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+# Events that arrive without the person doing anything; they never make a user active.
+PASSIVE_EVENT_TYPES = ("notification_received", "email_delivered")
+
+
+def conform_events(bronze: ir.Table) -> ir.Table:
+    """One row per event_id: the first copy received wins (earliest ingestion, then file and line)."""
+    first_received = ibis.row_number().over(
+        group_by=bronze.event_id, order_by=[bronze._ingested_at, bronze._source, bronze._line]
+    )
+    deduplicated = bronze.mutate(_copy=first_received).filter(lambda t: t._copy == 0)
+    context = deduplicated.context.cast("json")
+    return deduplicated.select(
+        "event_id",
+        "event_type",
+        "product",
+        "occurred_at",
+        "event_date",
+        "user_id",
+        "anonymous_id",
+        utm_source=context["utm_source"].str,
+        utm_medium=context["utm_medium"].str,
+        utm_campaign=context["utm_campaign"].str,
+        referrer=context["referrer"].str,
+        device=context["device"].str,
+        properties="properties",
+        is_active=~deduplicated.event_type.isin(PASSIVE_EVENT_TYPES) & deduplicated.user_id.notnull(),
+        _batch_id="_batch_id",
+    )

@@ -1,0 +1,40 @@
+"""Operational tables: the current state of each row, as extracted from PostgreSQL."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+
+def current_rows(bronze: ir.Table, key: str = "id") -> ir.Table:
+    """The latest extracted version of each key; soft-deleted rows are gone from the current state."""
+    latest = ibis.row_number().over(
+        group_by=bronze[key], order_by=[ibis.desc(bronze.updated_at), ibis.desc(bronze._ingested_at)]
+    )
+    ranked = bronze.mutate(_version=latest)
+    current = ranked.filter((ranked._version == 0) & ranked.deleted_at.isnull())
+    return current.drop("_version", "deleted_at", "_source", "_ingested_at")
+
+
+def users(bronze: ir.Table) -> ir.Table:
+    # Email stays in bronze: no analytic model needs it, and silver is widely readable.
+    return current_rows(bronze).select("id", "country", "created_at", "updated_at", "_batch_id")
+
+
+def plans(bronze: ir.Table) -> ir.Table:
+    latest = ibis.row_number().over(group_by=bronze.id, order_by=ibis.desc(bronze._ingested_at))
+    ranked = bronze.mutate(_version=latest)
+    return ranked.filter(ranked._version == 0).select(
+        "id", "product", "name", "interval", "interval_count",
+        unit_amount=ranked.unit_amount.cast("float64") / 100,
+        currency=ranked.currency.strip(),
+        updated_at="updated_at",
+        _batch_id="_batch_id",
+    )
+
+
+def subscriptions(bronze: ir.Table) -> ir.Table:
+    return current_rows(bronze).select(
+        "id", "user_id", "plan_id", "quantity", "status", "trial_end", "started_at", "ended_at",
+        "updated_at", "_batch_id",
+    )
