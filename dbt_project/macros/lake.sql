@@ -1,0 +1,17 @@
+{# The lake's Delta tables are read in place. On DuckDB the delta extension ships in a PyPI package
+   and is loaded from its file, since INSTALL would download it. #}
+{% macro load_lake_extension() -%}
+    {%- if target.type == 'duckdb' -%}
+        LOAD '{{ env_var("LAKEHOUSE_DUCKDB_DELTA_EXTENSION") }}'
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro lake_table(name) -%}
+    {%- if target.type == 'duckdb' -%}
+        delta_scan('{{ env_var("LAKEHOUSE_LAKE_URI", "../data/lake") }}/silver/{{ name }}')
+    {%- else -%}
+        {{ env_var("LAKEHOUSE_SILVER_SCHEMA", "silver") }}.{{ name }}
+    {%- endif -%}
+{%- endmacro %}

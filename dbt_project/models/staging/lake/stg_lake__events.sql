@@ -1,0 +1,10 @@
+select
+    event_id,
+    event_type,
+    product,
+    occurred_at,
+    event_date,
+    user_id,
+    anonymous_id,
+    is_active
+from {{ source('silver', 'events') }}

@@ -1,0 +1,5 @@
+select
+    rate_date,
+    currency,
+    rate_to_usd
+from {{ source('silver', 'fx_rates') }}

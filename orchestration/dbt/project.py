@@ -1,0 +1,32 @@
+"""The dbt project as Dagster sees it, and the environment every dbt invocation gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from lakehouse.duckdb_delta import delta_extension_path
+from lakehouse.settings import PROJECT_ROOT, Settings
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+if not dbt_project.manifest_path.exists():
+    # A fresh clone has no manifest yet: parse once so the graph can load from any entry point.
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def build_file(settings: Settings) -> Path:
+    """Where dbt builds; readers only ever open the published copy beside it."""
+    return settings.warehouse_file.with_name(settings.warehouse_file.stem + ".build.duckdb")
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    return {
+        "LAKEHOUSE_WAREHOUSE_TARGET": settings.warehouse_target,
+        "LAKEHOUSE_LAKE_URI": settings.lake_uri,
+        "LAKEHOUSE_DBT_DUCKDB_PATH": str(build_file(settings)),
+        "LAKEHOUSE_DUCKDB_DELTA_EXTENSION": delta_extension_path(),
+    }

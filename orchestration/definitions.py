@@ -1,0 +1,35 @@
+"""The one Dagster code location: every domain's assets, merged with the platform's resources."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from lakehouse.settings import Settings, load_settings
+from orchestration.dashboards.assets import DASHBOARD_SPECS
+from orchestration.dbt.assets import dbt_resource, published_warehouse, warehouse_models
+from orchestration.ingestion.assets import BRONZE_ASSETS
+from orchestration.progress import progress_logger
+from orchestration.resources import PlatformResource
+from orchestration.sources.assets import source_definitions
+from orchestration.transforms.assets import SILVER_ASSETS
+
+everything = dg.define_asset_job("build_everything", selection=dg.AssetSelection.all(),
+                                 description="Sources to dashboards: the whole graph in one run.")
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions.merge(
+        source_definitions(settings.simulates_sources),
+        dg.Definitions(
+            assets=[*BRONZE_ASSETS, *SILVER_ASSETS, warehouse_models, published_warehouse, *DASHBOARD_SPECS],
+            jobs=[everything],
+            resources={"platform": PlatformResource(), "dbt": dbt_resource},
+            executor=dg.in_process_executor,
+            loggers={"progress": progress_logger},
+        ),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(load_settings())
