@@ -209,7 +209,7 @@ def main() -> None:
         overview = load_overview()
     except WarehouseNotBuilt as missing:
         st.info(NOT_BUILT_MESSAGE)
-        st.caption(f"Details: {missing.detail}.")
+        st.caption(f"Details: {missing.detail.rstrip('.!')}.")
         return
     except (WarehouseUnreadable, SettingsError) as error:
         st.error(str(error))

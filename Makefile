@@ -1,0 +1,63 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# uv comes from PyPI into a private folder unless the machine already has it.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(DATA_DIR)/dagster
+
+.PHONY: help install demo test ui dashboards dbt lint format clean
+
+help:
+	@echo "make demo        build the whole lakehouse on the embedded defaults and print a summary"
+	@echo "make test        run the whole test suite (unit, integration, end-to-end)"
+	@echo "make ui          Dagster UI on http://127.0.0.1:3000"
+	@echo "make dashboards  Streamlit dashboards on http://127.0.0.1:8501"
+	@echo "make dbt ARGS=…  run dbt against the lake, e.g. make dbt ARGS='build -s fct_mrr'"
+	@echo "make lint        ruff"
+	@echo "make clean       remove data/ (lake, warehouse, PostgreSQL, Dagster history)"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.5,<1"
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/models dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null) dbt_project/dbt_project.yml
+	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
+	touch $@
+
+install: $(VENV)/.installed dbt_project/target/manifest.json
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME) && touch $@
+
+demo: install $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -m orchestration.demo
+
+test: install
+	$(PY) -m pytest -q
+
+ui: install $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+dashboards: install
+	$(VENV)/bin/streamlit run dashboards/app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
+
+dbt: install
+	$(PY) -m orchestration.dbt.cli $(ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(DATA_DIR)
