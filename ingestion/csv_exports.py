@@ -102,5 +102,7 @@ def ingest_export(lake: DeltaRsLake, landing_root: str, export: Export) -> list[
             results.append(BatchResult(landed.digest, 0, 0, skipped=True))
             continue
         rows, quarantined = parse_export(export, path, landed.text())
-        results.append(write_batch(lake, export.table, rows, quarantined, batch_id=landed.digest, source=path))
+        results.append(
+            write_batch(lake, export.table, rows, quarantined, batch_id=landed.digest, source=path)
+        )
     return results

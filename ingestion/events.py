@@ -15,8 +15,15 @@ from lakehouse.lake import DeltaRsLake
 TABLE = "bronze/events"
 PRODUCTS = {"courses", "marketing", "documents"}
 ENVELOPE = {
-    "event_id", "event_type", "product", "occurred_at", "user_id", "anonymous_id",
-    "context", "properties", "schema_version",
+    "event_id",
+    "event_type",
+    "product",
+    "occurred_at",
+    "user_id",
+    "anonymous_id",
+    "context",
+    "properties",
+    "schema_version",
 }
 SCHEMA = pa.schema(
     [
@@ -107,7 +114,14 @@ def ingest_events(lake: DeltaRsLake, landing_root: str) -> list[BatchResult]:
             continue
         rows, quarantined = parse_file(landed)
         results.append(
-            write_batch(lake, TABLE, rows, quarantined, batch_id=landed.digest, source=path,
-                        partition_by=["event_date"])
+            write_batch(
+                lake,
+                TABLE,
+                rows,
+                quarantined,
+                batch_id=landed.digest,
+                source=path,
+                partition_by=["event_date"],
+            )
         )
     return results

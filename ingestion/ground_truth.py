@@ -37,8 +37,14 @@ def active_users(world: World) -> list[dict]:
 
             dau, wau, mau = len(active[(product, day)]), len(trailing(7)), len(trailing(28))
             rows.append(
-                {"activity_date": day, "product": product, "dau": dau, "wau": wau, "mau": mau,
-                 "stickiness": dau / mau if mau else None}
+                {
+                    "activity_date": day,
+                    "product": product,
+                    "dau": dau,
+                    "wau": wau,
+                    "mau": mau,
+                    "stickiness": dau / mau if mau else None,
+                }
             )
     return rows
 
@@ -64,7 +70,9 @@ def mrr(world: World) -> list[dict]:
     for customer, subs in sorted(by_customer.items()):
         first = min(s.started_at for s in subs).date()
         for month_end in _month_ends(first, world.end):
-            end_of_day = datetime(month_end.year, month_end.month, month_end.day, tzinfo=UTC) + timedelta(days=1)
+            end_of_day = datetime(month_end.year, month_end.month, month_end.day, tzinfo=UTC) + timedelta(
+                days=1
+            )
             total = 0.0
             for s in subs:
                 running = s.started_at < end_of_day and (s.ended_at is None or s.ended_at >= end_of_day)

@@ -64,7 +64,10 @@ def extract(conn: psycopg.Connection, table: str, after: tuple[datetime, str]) -
         rows = cur.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     return pa.Table.from_arrays(
-        [pa.array([_coerce(v, f.type) for v in column], type=f.type) for column, f in zip(columns, schema, strict=True)],
+        [
+            pa.array([_coerce(v, f.type) for v in column], type=f.type)
+            for column, f in zip(columns, schema, strict=True)
+        ],
         schema=schema,
     )
 

@@ -131,7 +131,9 @@ def simulate(seed: int = 7, users: int = 300, start: date = date(2026, 1, 24), d
             created = _at(history_start + timedelta(days=rng.randrange(140)), rng)
         else:
             first_visit = start + timedelta(days=rng.randrange(days))
-            visit_days = sorted({first_visit + timedelta(days=rng.randrange(4)) for _ in range(rng.randint(1, 3))})
+            visit_days = sorted(
+                {first_visit + timedelta(days=rng.randrange(4)) for _ in range(rng.randint(1, 3))}
+            )
             visit_days = [d for d in visit_days if d <= world.end]
             signup_visit = None
             for day in visit_days:
@@ -178,7 +180,13 @@ def _spend(world: World, rng: random.Random) -> None:
             currency = "EUR" if channel == "paid_social" else "USD"
             amount = round(rng.uniform(40, 400), 2)
             world.ad_spend.append(
-                {"date": day, "channel": channel, "campaign": campaign, "currency": currency, "amount": amount}
+                {
+                    "date": day,
+                    "channel": channel,
+                    "campaign": campaign,
+                    "currency": currency,
+                    "amount": amount,
+                }
             )
 
 
@@ -206,7 +214,9 @@ def _activity(world: World, rng: random.Random, ids: _Ids, user: User) -> None:
         if rng.random() < 0.3:
             moment = max(_at(day, rng), user.created_at + timedelta(seconds=1))
             if moment.date() == day:
-                _event(world, rng, ids, "notification_received", rng.choice(PRODUCTS), moment, user.id, None, {})
+                _event(
+                    world, rng, ids, "notification_received", rng.choice(PRODUCTS), moment, user.id, None, {}
+                )
         for product in uses:
             if rng.random() >= 0.35:
                 continue
@@ -254,7 +264,9 @@ def _subscribe(world: World, rng: random.Random, ids: _Ids, user: User) -> None:
             user_id=user.id,
             plan_id=plan[0],
             quantity=rng.choice((1, 1, 1, 2, 5)),
-            status="canceled" if ended else ("trialing" if trial_end and trial_end > last_moment else "active"),
+            status="canceled"
+            if ended
+            else ("trialing" if trial_end and trial_end > last_moment else "active"),
             trial_end=trial_end,
             started_at=started,
             ended_at=ended,

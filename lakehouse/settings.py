@@ -51,7 +51,8 @@ class Settings(BaseSettings):
     aws_access_key_id: SecretStr | None = Field(None, description="S3 access key")
     aws_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
     simulate: bool | None = Field(
-        None, description="generate the simulated world as the sources (default: on locally, off in production)"
+        None,
+        description="generate the simulated world as the sources (default: on locally, off in production)",
     )
     sim_seed: int = Field(7, description="seed of the business simulator")
     sim_users: int = Field(300, ge=1, description="people the simulator creates")
@@ -137,7 +138,9 @@ def _explain(error: ValidationError) -> str:
         fix = f"; it sets the {description}" if description else ""
         message = item["msg"].removeprefix("Value error, ")
         lines.append(f"  - {name}{shown}: {message}{fix}.")
-    lines.append("Fix the environment variable (or .env) and run again; docs/configuration.md lists them all.")
+    lines.append(
+        "Fix the environment variable (or .env) and run again; docs/configuration.md lists them all."
+    )
     return "\n".join(lines)
 
 

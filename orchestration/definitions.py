@@ -13,8 +13,11 @@ from orchestration.resources import PlatformResource
 from orchestration.sources.assets import source_definitions
 from orchestration.transforms.assets import SILVER_ASSETS
 
-everything = dg.define_asset_job("build_everything", selection=dg.AssetSelection.all(),
-                                 description="Sources to dashboards: the whole graph in one run.")
+everything = dg.define_asset_job(
+    "build_everything",
+    selection=dg.AssetSelection.all(),
+    description="Sources to dashboards: the whole graph in one run.",
+)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -13,15 +13,23 @@ from lakehouse.settings import Settings, SettingsError, load_settings
 
 KPI_QUERIES = {
     "MRR, latest month (USD)": (
-        "select sum(mrr) from finance.fct_mrr where month = (select max(month) from finance.fct_mrr)", "${:,.2f}"),
+        "select sum(mrr) from finance.fct_mrr where month = (select max(month) from finance.fct_mrr)",
+        "${:,.2f}",
+    ),
     "ARR, latest month (USD)": (
-        "select sum(arr) from finance.fct_mrr where month = (select max(month) from finance.fct_mrr)", "${:,.2f}"),
+        "select sum(arr) from finance.fct_mrr where month = (select max(month) from finance.fct_mrr)",
+        "${:,.2f}",
+    ),
     "Paying customers, latest month": (
-        "select count(*) from finance.fct_mrr where mrr > 0 and month = (select max(month) from finance.fct_mrr)",
-        "{:,}"),
+        "select count(*) from finance.fct_mrr "
+        "where mrr > 0 and month = (select max(month) from finance.fct_mrr)",
+        "{:,}",
+    ),
     "DAU / MAU, last day (all products)": (
         "select dau || ' / ' || mau from learning.fct_active_users where product = 'all' "
-        "and activity_date = (select max(activity_date) from learning.fct_active_users)", "{}"),
+        "and activity_date = (select max(activity_date) from learning.fct_active_users)",
+        "{}",
+    ),
     "Ad spend, all days (USD)": ("select sum(spend_usd) from marketing.fct_channel_daily", "${:,.2f}"),
     "Touchpoints, all days": ("select sum(touchpoints) from marketing.fct_channel_daily", "{:,}"),
 }
@@ -62,8 +70,11 @@ def main() -> int:
         return 2
     from orchestration.definitions import build_definitions
 
-    print(f"Building the lakehouse ({settings.profile} profile, engine {settings.engine}, "
-          f"lake {settings.lake_uri})", flush=True)
+    print(
+        f"Building the lakehouse ({settings.profile} profile, engine {settings.engine}, "
+        f"lake {settings.lake_uri})",
+        flush=True,
+    )
     started = time.monotonic()
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("build_everything")
@@ -79,8 +90,11 @@ def main() -> int:
             instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False
         )
     if not result.success:
-        print(f"\nThe build failed after {time.monotonic() - started:.0f} s; see the lines marked ✗ above, "
-              "or open the run in the Dagster UI (make ui).", file=sys.stderr)
+        print(
+            f"\nThe build failed after {time.monotonic() - started:.0f} s; see the lines marked ✗ above, "
+            "or open the run in the Dagster UI (make ui).",
+            file=sys.stderr,
+        )
         return 1
     print(f"\nBuilt everything in {time.monotonic() - started:.1f} s (run {result.run_id}).")
     print(summary(settings))

@@ -11,6 +11,7 @@ import time
 
 import dagster as dg
 
+
 class _ProgressHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
@@ -34,7 +35,11 @@ class _ProgressHandler(logging.Handler):
         elif kind == "ASSET_CHECK_EVALUATION":
             data = event.event_specific_data
             if data is not None and not data.passed:
-                print(f"  ✗ check {data.check_name} on {data.asset_key.to_user_string()} failed", file=sys.__stdout__, flush=True)
+                print(
+                    f"  ✗ check {data.check_name} on {data.asset_key.to_user_string()} failed",
+                    file=sys.__stdout__,
+                    flush=True,
+                )
 
 
 @dg.logger(description="One line per step with its duration, and failed checks.")

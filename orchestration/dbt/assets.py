@@ -1,6 +1,5 @@
 """dbt models as Dagster assets (tests become asset checks), and the published warehouse after them."""
 
-
 import os
 import sys
 from collections.abc import Mapping
@@ -29,8 +28,9 @@ class LakehouseTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(key=dg.AssetKey([schema, node["name"]]), group_name=group)
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=LakehouseTranslator(),
-            name="warehouse_models")
+@dbt_assets(
+    manifest=dbt_project.manifest_path, dagster_dbt_translator=LakehouseTranslator(), name="warehouse_models"
+)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource):
     # dbt runs as a subprocess that inherits this environment; the in-process executor keeps it per run.
     os.environ.update(dbt_environment(platform.settings))
@@ -46,17 +46,30 @@ MART_KEYS = [
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
-@dg.asset(key=PUBLISHED, deps=MART_KEYS, kinds={"duckdb"}, group_name="marts",
-          description="The warehouse dashboards and the API read: swapped in atomically after a build.")
-def published_warehouse(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
+@dg.asset(
+    key=PUBLISHED,
+    deps=MART_KEYS,
+    kinds={"duckdb"},
+    group_name="marts",
+    description="The warehouse dashboards and the API read: swapped in atomically after a build.",
+)
+def published_warehouse(
+    context: dg.AssetExecutionContext, platform: PlatformResource
+) -> dg.MaterializeResult:
     settings = platform.settings
     lake_versions = {table.name: platform.lake.version(table.name) for table in SILVER_TABLES}
-    summary = publish(build_file(settings), settings.warehouse_file, lake_versions, context.run_id)
+    summary = publish(build_file(settings), settings.warehouse_file, lake_versions, context.run.run_id)
     return dg.MaterializeResult(
-        metadata={"path": str(settings.warehouse_file), "as_of_date": summary["as_of_date"],
-                  "lake_versions": lake_versions, "tables": summary["tables"]}
+        metadata={
+            "path": str(settings.warehouse_file),
+            "as_of_date": summary["as_of_date"],
+            "lake_versions": lake_versions,
+            "tables": summary["tables"],
+        }
     )
 
 
 # The dbt of this environment, whether or not its bin folder is on PATH.
-dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))
+dbt_resource = DbtCliResource(
+    project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
+)

@@ -26,8 +26,9 @@ create or replace table meta.build_info (
 """
 
 
-def publish(build: Path, published: Path, lake_versions: dict[str, int | None],
-            dbt_invocation_id: str | None) -> dict[str, object]:
+def publish(
+    build: Path, published: Path, lake_versions: dict[str, int | None], dbt_invocation_id: str | None
+) -> dict[str, object]:
     if not build.exists():
         raise FileNotFoundError(f"no warehouse build at {build}: run the dbt models first")
     published.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,5 @@
 """Bronze assets: one per bronze table, each ingesting exactly once from its source."""
 
-
 import dagster as dg
 
 from ingestion import csv_exports, events, postgres_source
@@ -25,10 +24,20 @@ def _summary(results: list[BatchResult], table: str, platform: PlatformResource)
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key(events.TABLE), deps=[LANDING_EVENTS], kinds={"delta"}, group_name="bronze",
-                     description="Every event line of every landing file, exactly once, with lineage."),
-        dg.AssetSpec(key(events.TABLE + "_quarantine"), deps=[LANDING_EVENTS], kinds={"delta"},
-                     group_name="bronze", description="Event lines that break the contract, with the reason."),
+        dg.AssetSpec(
+            key(events.TABLE),
+            deps=[LANDING_EVENTS],
+            kinds={"delta"},
+            group_name="bronze",
+            description="Every event line of every landing file, exactly once, with lineage.",
+        ),
+        dg.AssetSpec(
+            key(events.TABLE + "_quarantine"),
+            deps=[LANDING_EVENTS],
+            kinds={"delta"},
+            group_name="bronze",
+            description="Event lines that break the contract, with the reason.",
+        ),
     ],
     name="bronze_events",
 )
@@ -44,8 +53,13 @@ def bronze_events(context: dg.AssetExecutionContext, platform: PlatformResource)
 
 
 def _export_asset(export: csv_exports.Export) -> dg.AssetsDefinition:
-    @dg.asset(key=key(export.table), deps=[LANDING_EXPORTS], kinds={"delta"}, group_name="bronze",
-              description=f"Rows of the CSV exports under {export.prefix}/, idempotent per file.")
+    @dg.asset(
+        key=key(export.table),
+        deps=[LANDING_EXPORTS],
+        kinds={"delta"},
+        group_name="bronze",
+        description=f"Rows of the CSV exports under {export.prefix}/, idempotent per file.",
+    )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
         results = csv_exports.ingest_export(platform.lake, platform.settings.landing_uri, export)
         return dg.MaterializeResult(metadata=_summary(results, export.table, platform))
@@ -56,8 +70,13 @@ def _export_asset(export: csv_exports.Export) -> dg.AssetsDefinition:
 def _postgres_asset(table: str) -> dg.AssetsDefinition:
     target = postgres_source.bronze_table(table)
 
-    @dg.asset(key=key(target), deps=[OPERATIONAL_DB], kinds={"delta", "postgres"}, group_name="bronze",
-              description=f"Rows of PostgreSQL table {table}, extracted by (updated_at, id) watermark.")
+    @dg.asset(
+        key=key(target),
+        deps=[OPERATIONAL_DB],
+        kinds={"delta", "postgres"},
+        group_name="bronze",
+        description=f"Rows of PostgreSQL table {table}, extracted by (updated_at, id) watermark.",
+    )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
         result = postgres_source.ingest_table(platform.lake, platform.operational_dsn(), table)
         return dg.MaterializeResult(metadata=_summary([result], target, platform))

@@ -1,6 +1,5 @@
 """The sources: produced by the business simulator on the local profile, external in production."""
 
-
 import dagster as dg
 
 from ingestion.ground_truth import write_ground_truth
@@ -13,12 +12,24 @@ LANDING_EXPORTS = dg.AssetKey(["landing", "exports"])
 OPERATIONAL_DB = dg.AssetKey(["operational", "postgres"])
 
 SPECS = [
-    dg.AssetSpec(LANDING_EVENTS, description="Event files (NDJSON, gzip allowed) in the landing zone.",
-                 kinds={"json"}, group_name="sources"),
-    dg.AssetSpec(LANDING_EXPORTS, description="CSV exports: ad spend per day and FX rates.",
-                 kinds={"csv"}, group_name="sources"),
-    dg.AssetSpec(OPERATIONAL_DB, description="Operational PostgreSQL: users, plans, subscriptions.",
-                 kinds={"postgres"}, group_name="sources"),
+    dg.AssetSpec(
+        LANDING_EVENTS,
+        description="Event files (NDJSON, gzip allowed) in the landing zone.",
+        kinds={"json"},
+        group_name="sources",
+    ),
+    dg.AssetSpec(
+        LANDING_EXPORTS,
+        description="CSV exports: ad spend per day and FX rates.",
+        kinds={"csv"},
+        group_name="sources",
+    ),
+    dg.AssetSpec(
+        OPERATIONAL_DB,
+        description="Operational PostgreSQL: users, plans, subscriptions.",
+        kinds={"postgres"},
+        group_name="sources",
+    ),
 ]
 
 
@@ -34,15 +45,19 @@ def simulated_world(context: dg.AssetExecutionContext, platform: PlatformResourc
     window = {"first_day": str(world.start), "last_day": str(world.end), "seed": settings.sim_seed}
     yield dg.MaterializeResult(
         asset_key=LANDING_EVENTS,
-        metadata=window | {"files": sum(f.startswith("events/") for f in files),
-                           "events": len(world.events), "duplicates_sent": len(world.duplicates)},
+        metadata=window
+        | {
+            "files": sum(f.startswith("events/") for f in files),
+            "events": len(world.events),
+            "duplicates_sent": len(world.duplicates),
+        },
     )
     yield dg.MaterializeResult(
         asset_key=LANDING_EXPORTS, metadata=window | {"files": sum(f.startswith("exports/") for f in files)}
     )
     yield dg.MaterializeResult(
-        asset_key=OPERATIONAL_DB, metadata=window | {f"rows_{k}": v for k, v in loaded.items()}
-        | {"ground_truth_tables": len(truth)},
+        asset_key=OPERATIONAL_DB,
+        metadata=window | {f"rows_{k}": v for k, v in loaded.items()} | {"ground_truth_tables": len(truth)},
     )
 
 

@@ -1,6 +1,5 @@
 """Silver assets: one per silver table, built by its pure Ibis transform on the configured engine."""
 
-
 import dagster as dg
 
 from orchestration.ingestion.assets import key
@@ -19,8 +18,13 @@ def _engine(platform: PlatformResource) -> DuckDBEngine:
 
 
 def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
-    @dg.asset(key=key(table.name), deps=[key(name) for name in table.inputs], kinds={"ibis", "delta"},
-              group_name="silver", description=table.description)
+    @dg.asset(
+        key=key(table.name),
+        deps=[key(name) for name in table.inputs],
+        kinds={"ibis", "delta"},
+        group_name="silver",
+        description=table.description,
+    )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
         commit = _engine(platform).run(table)
         return dg.MaterializeResult(

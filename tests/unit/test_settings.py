@@ -26,13 +26,17 @@ def test_unknown_engine_names_the_variable_and_the_choices(monkeypatch: pytest.M
 
 def test_lake_root_with_unsupported_scheme_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEHOUSE_LAKE_ROOT", "gs://bucket/lake")
-    with pytest.raises(SettingsError, match=r"LAKEHOUSE_LAKE_ROOT \(is 'gs://bucket/lake'\): must be a local folder"):
+    with pytest.raises(
+        SettingsError, match=r"LAKEHOUSE_LAKE_ROOT \(is 'gs://bucket/lake'\): must be a local folder"
+    ):
         load_settings()
 
 
 def test_non_numeric_setting_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEHOUSE_SIM_USERS", "many")
-    with pytest.raises(SettingsError, match=r"LAKEHOUSE_SIM_USERS \(is 'many'\): Input should be a valid integer"):
+    with pytest.raises(
+        SettingsError, match=r"LAKEHOUSE_SIM_USERS \(is 'many'\): Input should be a valid integer"
+    ):
         load_settings()
 
 

@@ -9,7 +9,8 @@ import ibis.expr.types as ir
 def fx_rates(bronze: ir.Table) -> ir.Table:
     """One rate per day and currency; a later export of the same day corrects an earlier one."""
     latest = ibis.row_number().over(
-        group_by=[bronze.date, bronze.currency], order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._line)]
+        group_by=[bronze.date, bronze.currency],
+        order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._line)],
     )
     ranked = bronze.mutate(_version=latest)
     return ranked.filter(ranked._version == 0).select(
@@ -23,9 +24,7 @@ def ad_spend(bronze: ir.Table, rates: ir.Table) -> ir.Table:
         order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._line)],
     )
     spend = bronze.mutate(_version=latest).filter(lambda t: t._version == 0)
-    joined = spend.left_join(
-        rates, [spend.date == rates.rate_date, spend.currency == rates.currency]
-    )
+    joined = spend.left_join(rates, [spend.date == rates.rate_date, spend.currency == rates.currency])
     return joined.select(
         spend_date=spend.date,
         channel=spend.channel,

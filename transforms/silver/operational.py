@@ -25,7 +25,11 @@ def plans(bronze: ir.Table) -> ir.Table:
     latest = ibis.row_number().over(group_by=bronze.id, order_by=ibis.desc(bronze._ingested_at))
     ranked = bronze.mutate(_version=latest)
     return ranked.filter(ranked._version == 0).select(
-        "id", "product", "name", "interval", "interval_count",
+        "id",
+        "product",
+        "name",
+        "interval",
+        "interval_count",
         unit_amount=ranked.unit_amount.cast("float64") / 100,
         currency=ranked.currency.strip(),
         updated_at="updated_at",
@@ -35,6 +39,14 @@ def plans(bronze: ir.Table) -> ir.Table:
 
 def subscriptions(bronze: ir.Table) -> ir.Table:
     return current_rows(bronze).select(
-        "id", "user_id", "plan_id", "quantity", "status", "trial_end", "started_at", "ended_at",
-        "updated_at", "_batch_id",
+        "id",
+        "user_id",
+        "plan_id",
+        "quantity",
+        "status",
+        "trial_end",
+        "started_at",
+        "ended_at",
+        "updated_at",
+        "_batch_id",
     )

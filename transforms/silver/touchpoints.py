@@ -18,17 +18,17 @@ def classify_channel(
     source = utm_source.lower()
     ref = referrer.lower()
     from_search_engine = ibis.or_(*[ref.contains(engine) for engine in SEARCH_ENGINES])
-    return (
-        ibis.cases(
-            (medium.isin(("cpc", "ppc", "paid_search", "sem")) & ~source.isin(SOCIAL_SOURCES), "paid_search"),
-            (medium.isin(("paid_social", "cpm")) | (medium.isin(("cpc", "ppc")) & source.isin(SOCIAL_SOURCES)),
-             "paid_social"),
-            (medium == "email", "email"),
-            (medium == "affiliate", "affiliate"),
-            (referrer.notnull() & from_search_engine, "organic_search"),
-            (referrer.notnull() & (ref != ""), "referral"),
-            else_="direct",
-        )
+    return ibis.cases(
+        (medium.isin(("cpc", "ppc", "paid_search", "sem")) & ~source.isin(SOCIAL_SOURCES), "paid_search"),
+        (
+            medium.isin(("paid_social", "cpm")) | (medium.isin(("cpc", "ppc")) & source.isin(SOCIAL_SOURCES)),
+            "paid_social",
+        ),
+        (medium == "email", "email"),
+        (medium == "affiliate", "affiliate"),
+        (referrer.notnull() & from_search_engine, "organic_search"),
+        (referrer.notnull() & (ref != ""), "referral"),
+        else_="direct",
     )
 
 
