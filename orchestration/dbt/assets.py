@@ -1,9 +1,7 @@
 """dbt models as Dagster assets (tests become asset checks), and the published warehouse after them."""
 
 import os
-import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -69,7 +67,4 @@ def published_warehouse(
     )
 
 
-# The dbt of this environment, whether or not its bin folder is on PATH.
-dbt_resource = DbtCliResource(
-    project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt")
-)
+dbt_resource = DbtCliResource(project_dir=dbt_project)

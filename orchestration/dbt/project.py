@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -10,6 +12,11 @@ from lakehouse.duckdb_delta import delta_extension_path
 from lakehouse.settings import PROJECT_ROOT, Settings
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# dagster-dbt finds dbt on PATH; an unactivated virtualenv (`.venv/bin/dagster dev`) must still find its own.
+_ENV_BIN = str(Path(sys.executable).parent)
+if _ENV_BIN not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _ENV_BIN + os.pathsep + os.environ.get("PATH", "")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
