@@ -43,6 +43,16 @@ class Settings(BaseSettings):
         "duckdb", description="dbt target the marts are built in"
     )
     warehouse_path: Path | None = Field(None, description="published DuckDB warehouse file")
+    warehouse_host: str | None = Field(None, description="PostgreSQL or Redshift host of the warehouse")
+    warehouse_port: int | None = Field(
+        None, ge=1, le=65535, description="warehouse port (5432, Redshift 5439)"
+    )
+    warehouse_user: str | None = Field(None, description="warehouse user")
+    warehouse_password: SecretStr | None = Field(None, description="warehouse password")
+    warehouse_db: str = Field("warehouse", description="warehouse database name")
+    silver_schema: str = Field(
+        "silver", description="schema where a PostgreSQL/Redshift warehouse sees silver"
+    )
     source_postgres_dsn: SecretStr | None = Field(
         None, description="operational PostgreSQL; unset on the local profile starts an embedded server"
     )
@@ -74,6 +84,15 @@ class Settings(BaseSettings):
         if not (value.startswith(("local", "spark://", "yarn", "k8s://"))):
             raise ValueError("must be local[*], local[N], spark://host:port, yarn or k8s://...")
         return value
+
+    @model_validator(mode="after")
+    def _remote_warehouse_needs_a_host(self) -> Settings:
+        if self.warehouse_target != "duckdb" and not (self.warehouse_host and self.warehouse_user):
+            raise ValueError(
+                f"LAKEHOUSE_WAREHOUSE_TARGET={self.warehouse_target} needs LAKEHOUSE_WAREHOUSE_HOST and "
+                "LAKEHOUSE_WAREHOUSE_USER (and usually LAKEHOUSE_WAREHOUSE_PASSWORD, LAKEHOUSE_WAREHOUSE_DB)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_services(self) -> Settings:
@@ -131,6 +150,9 @@ def _explain(error: ValidationError) -> str:
     lines = ["The platform's settings are wrong:"]
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
+        if not field:  # a rule across several settings; its message names them
+            lines.append(f"  - {item['msg'].removeprefix('Value error, ')}.")
+            continue
         name = ENV_PREFIX + field.upper() if field else "settings"
         given = os.environ.get(name)
         shown = f" (is {given!r})" if given is not None else ""

@@ -31,9 +31,20 @@ def build_file(settings: Settings) -> Path:
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    return {
+    """The variables dbt_project/profiles.yml and the source definitions read."""
+    environment = {
         "LAKEHOUSE_WAREHOUSE_TARGET": settings.warehouse_target,
         "LAKEHOUSE_LAKE_URI": settings.lake_uri,
         "LAKEHOUSE_DBT_DUCKDB_PATH": str(build_file(settings)),
         "LAKEHOUSE_DUCKDB_DELTA_EXTENSION": delta_extension_path(),
+        "LAKEHOUSE_WAREHOUSE_DB": settings.warehouse_db,
+        "LAKEHOUSE_SILVER_SCHEMA": settings.silver_schema,
     }
+    optional = {
+        "LAKEHOUSE_WAREHOUSE_HOST": settings.warehouse_host,
+        "LAKEHOUSE_WAREHOUSE_PORT": settings.warehouse_port and str(settings.warehouse_port),
+        "LAKEHOUSE_WAREHOUSE_USER": settings.warehouse_user,
+        "LAKEHOUSE_WAREHOUSE_PASSWORD": settings.warehouse_password
+        and settings.warehouse_password.get_secret_value(),
+    }
+    return environment | {name: value for name, value in optional.items() if value}

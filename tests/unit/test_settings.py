@@ -74,3 +74,29 @@ def test_demo_exits_with_the_message_not_a_traceback(monkeypatch: pytest.MonkeyP
     err = capsys.readouterr().err
     assert "LAKEHOUSE_WAREHOUSE_TARGET (is 'snowflake')" in err
     assert "Traceback" not in err
+
+
+def test_remote_warehouse_target_needs_its_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_TARGET", "redshift")
+    with pytest.raises(
+        SettingsError, match="LAKEHOUSE_WAREHOUSE_TARGET=redshift needs LAKEHOUSE_WAREHOUSE_HOST"
+    ):
+        load_settings()
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_HOST", "cluster.example.com")
+    monkeypatch.setenv("LAKEHOUSE_WAREHOUSE_USER", "analytics")
+    assert load_settings().warehouse_target == "redshift"
+
+
+def test_every_setting_is_documented() -> None:
+    from pathlib import Path
+
+    from lakehouse.settings import ENV_PREFIX, PROJECT_ROOT, Settings
+
+    documented = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
+    missing = [
+        f"{ENV_PREFIX}{name.upper()}"
+        for name in Settings.model_fields
+        if f"`{ENV_PREFIX}{name.upper()}`" not in documented
+    ]
+    assert missing == [], f"add these to docs/configuration.md: {missing}"
+    assert Path(PROJECT_ROOT / "README.md").read_text().startswith("# ")
