@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+
+from lakehouse.settings import load_settings
+from orchestration.definitions import build_definitions
+
+SOURCES = {"landing/events", "landing/exports", "operational/postgres", "reference/channels"}
+
+
+def _graph(simulate: bool = True):
+    with warnings.catch_warnings():
+        # our own modules must not use anything Dagster or dagster-dbt has deprecated
+        warnings.filterwarnings(
+            "error", category=DeprecationWarning, module=r"(orchestration|ingestion|transforms)"
+        )
+        warnings.filterwarnings("error", category=dg.BetaWarning, module=r"orchestration")
+        defs = build_definitions(load_settings(simulate=simulate))
+        return defs, defs.get_repository_def().asset_graph
+
+
+def test_every_asset_but_the_sources_has_an_upstream() -> None:
+    _, graph = _graph()
+    orphans = {
+        key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).parent_keys
+    } - SOURCES
+    assert orphans == set()
+
+
+def test_the_dashboard_is_downstream_of_every_source() -> None:
+    _, graph = _graph()
+    dashboard = dg.AssetKey(["dashboards", "overview"])
+    for source in SOURCES:
+        frontier, seen = set(graph.get(dg.AssetKey(source.split("/"))).child_keys), set()
+        while frontier:
+            key = frontier.pop()
+            seen.add(key)
+            frontier |= set(graph.get(key).child_keys) - seen
+        assert dashboard in seen, f"{source} does not reach the dashboard"
+
+
+def test_dbt_sources_are_the_silver_assets_and_tests_are_checks() -> None:
+    _, graph = _graph()
+    staging = graph.get(dg.AssetKey(["staging", "stg_lake__events"]))
+    assert staging.parent_keys == {dg.AssetKey(["silver", "events"])}
+    check_keys = {c.name for c in graph.asset_check_keys}
+    assert "unique_grain_fct_mrr_customer_id__month" in check_keys
+
+
+def test_without_the_simulator_the_sources_are_external() -> None:
+    defs, graph = _graph(simulate=False)
+    assert not graph.get(dg.AssetKey(["landing", "events"])).is_materializable
+    assert graph.get(dg.AssetKey(["bronze", "events"])).is_materializable
