@@ -11,8 +11,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from ingestion.bronze_writer import BatchResult, write_batch
-from ingestion.landing import list_files, read_file
+from ingestion.bronze_writer import QUARANTINE_SCHEMA, Batch, BatchResult, write_batches
+from ingestion.landing import pending_files, read_file, record_ingested
 from lakehouse.lake import DeltaRsLake
 
 
@@ -77,32 +77,40 @@ EXPORTS = (
 )
 
 
-def parse_export(export: Export, path: str, text: str) -> tuple[pa.Table, list[dict]]:
+def parse_export(export: Export, text: str) -> tuple[pa.Table, pa.Table]:
+    """Rows of one CSV file in the export's schema, and its bad rows with the reason."""
     reader = csv.DictReader(io.StringIO(text))
     missing = set(export.columns) - set(reader.fieldnames or [])
     if missing:
         reason = f"header lacks column(s) {', '.join(sorted(missing))}"
-        return export.schema.empty_table(), [{"_line": 1, "reason": reason, "raw": text[:10_000]}]
+        bad = [{"_line": 1, "reason": reason, "raw": text[:10_000]}]
+        return export.schema.empty_table(), pa.Table.from_pylist(bad, schema=QUARANTINE_SCHEMA)
     rows, quarantined = [], []
     for number, record in enumerate(reader, start=2):
         try:
+            if None in record:
+                raise ValueError(f"more fields than the header's {len(reader.fieldnames or [])}")
             row = {name: parse(record[name] or "") for name, (_, parse) in export.columns.items()}
             rows.append(row | {"_line": number})
         except (ValueError, TypeError) as error:
             raw = ",".join(str(v) for v in record.values())
             quarantined.append({"_line": number, "reason": str(error), "raw": raw})
-    return pa.Table.from_pylist(rows, schema=export.schema), quarantined
+    return (
+        pa.Table.from_pylist(rows, schema=export.schema),
+        pa.Table.from_pylist(quarantined, schema=QUARANTINE_SCHEMA),
+    )
 
 
 def ingest_export(lake: DeltaRsLake, landing_root: str, export: Export) -> list[BatchResult]:
-    results = []
-    for path in list_files(landing_root, export.prefix, (".csv",)):
-        landed = read_file(landing_root, path)
-        if lake.committed_version(export.table, f"{export.table}:{landed.digest}") is not None:
-            results.append(BatchResult(landed.digest, 0, 0, skipped=True))
-            continue
-        rows, quarantined = parse_export(export, path, landed.text())
-        results.append(
-            write_batch(lake, export.table, rows, quarantined, batch_id=landed.digest, source=path)
-        )
+    """Ingest every export file not yet in bronze, all in one commit, each file exactly once."""
+    todo, already = pending_files(lake, export.table, landing_root, export.prefix, (".csv",))
+    results = [BatchResult(digest, 0, 0, skipped=True) for digest in already]
+    landed = [read_file(landing_root, ref) for ref in todo]
+    batches = []
+    for file in landed:
+        rows, quarantined = parse_export(export, file.text())
+        batches.append(Batch(file.digest, file.path, rows, quarantined))
+    if batches:
+        results += write_batches(lake, export.table, batches)
+        record_ingested(lake, export.table, landed)
     return results

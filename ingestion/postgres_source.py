@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg import sql
 
-from ingestion.bronze_writer import BatchResult, write_batch
+from ingestion.bronze_writer import Batch, BatchResult, write_batch
 from lakehouse.lake import DeltaRsLake
 
 TABLES = ("users", "plans", "subscriptions")
@@ -87,4 +87,4 @@ def ingest_table(lake: DeltaRsLake, dsn: str, table: str) -> BatchResult:
     last = rows.slice(rows.num_rows - 1) if rows.num_rows else None
     upto = f"{last['updated_at'][0].as_py().isoformat()}/{last['id'][0].as_py()}" if last else "empty"
     batch_id = f"{after[0].isoformat()}/{after[1]}..{upto}"
-    return write_batch(lake, bronze_table(table), rows, [], batch_id=batch_id, source=f"postgres:{table}")
+    return write_batch(lake, bronze_table(table), Batch(batch_id, f"postgres:{table}", rows))

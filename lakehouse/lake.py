@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
@@ -25,6 +26,7 @@ class Commit:
     version: int
     rows: int
     skipped: bool = False
+    app_ids: tuple[str, ...] = ()  # the application transactions this commit recorded
 
 
 @dataclass
@@ -50,12 +52,21 @@ class DeltaRsLake:
 
     def committed_version(self, table: str, app_id: str) -> int | None:
         """The version an application transaction recorded in this table's log, if any."""
+        return None if not self.exists(table) else _transaction_version(self._table(table), app_id)
+
+    def committed(self, table: str, app_ids: list[str]) -> set[str]:
+        """Which of these application transactions the table's log already records."""
+        if not app_ids:
+            return set()
+        is_committed = self.transaction_lookup(table)
+        return {app_id for app_id in app_ids if is_committed(app_id)}
+
+    def transaction_lookup(self, table: str) -> Callable[[str], bool]:
+        """A check against one snapshot of the log, for many look-ups without reloading it."""
         if not self.exists(table):
-            return None
-        try:
-            return self._table(table).transaction_version(app_id)
-        except (KeyError, ValueError):
-            return None
+            return lambda app_id: False
+        snapshot = self._table(table)
+        return lambda app_id: _transaction_version(snapshot, app_id) is not None
 
     def history(self, table: str, limit: int | None = None) -> list[dict[str, Any]]:
         return self._table(table).history(limit) if self.exists(table) else []
@@ -68,15 +79,61 @@ class DeltaRsLake:
         app_id: str | None = None,
         partition_by: list[str] | None = None,
     ) -> Commit:
-        """Append once: with an app_id, a second append of the same id is skipped.
+        """Append; with an app_id, at most once (a replay of the same id is skipped)."""
+        if app_id is None:
+            return self._write(table, data, mode="append", partition_by=partition_by)
+        keyed = data.append_column("_app_id", pa.repeat(pa.scalar(app_id), data.num_rows))
+        commit = self.append_batches(table, keyed, "_app_id", [app_id], partition_by=partition_by)
+        return commit
 
-        delta-rs records the app transaction but does not refuse a replay, so the recorded version is
-        checked first; a failed commit is retried only through that same check.
+    def append_batches(
+        self,
+        table: str,
+        data: pa.Table,
+        key_column: str,
+        app_ids: list[str],
+        *,
+        partition_by: list[str] | None = None,
+    ) -> Commit:
+        """Append several batches in one commit, each recorded as its own application transaction.
+
+        `data[key_column]` holds each row's app id; `app_ids` lists every batch, including those with
+        no rows. delta-rs records application transactions but does not refuse a replayed one, so
+        batches already in the log are left out here, checked again on every attempt: a concurrent
+        writer that commits some of the same batches first makes this one skip exactly those, and a
+        write that reported an error yet committed is never repeated. The key column is not stored
+        when it is the app id itself (`_app_id`).
         """
-        return self._write(table, data, mode="append", app_id=app_id, partition_by=partition_by)
+        todo: list[str] = []
+        rows = 0
+
+        def commit() -> None:
+            nonlocal todo, rows
+            done = self.committed(table, app_ids)
+            todo = [app_id for app_id in app_ids if app_id not in done]
+            if not todo:
+                return
+            pending = data if not done else data.filter(pc.is_in(data[key_column], pa.array(todo)))
+            if "_app_id" in pending.column_names:
+                pending = pending.drop_columns(["_app_id"])
+            rows = pending.num_rows
+            write_deltalake(
+                self.uri(table),
+                pending,
+                mode="append",
+                partition_by=partition_by,
+                schema_mode="merge",
+                storage_options=self.storage_options or None,
+                commit_properties=CommitProperties(
+                    app_transactions=[Transaction(app_id=app_id, version=1) for app_id in todo]
+                ),
+            )
+
+        _retry_on_conflict(commit)
+        return Commit(table, self._table(table).version(), rows, skipped=not todo, app_ids=tuple(todo))
 
     def overwrite(self, table: str, data: pa.Table, *, partition_by: list[str] | None = None) -> Commit:
-        return self._write(table, data, mode="overwrite", app_id=None, partition_by=partition_by)
+        return self._write(table, data, mode="overwrite", partition_by=partition_by)
 
     def merge(self, table: str, data: pa.Table, keys: list[str]) -> Commit:
         """Upsert by keys: matching rows are replaced, new rows inserted."""
@@ -96,24 +153,8 @@ class DeltaRsLake:
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), data.num_rows)
 
-    def _write(
-        self,
-        table: str,
-        data: pa.Table,
-        *,
-        mode: str,
-        app_id: str | None,
-        partition_by: list[str] | None,
-    ) -> Commit:
-        if app_id is not None and self.committed_version(table, app_id) is not None:
-            return Commit(table, self._table(table).version(), 0, skipped=True)
-        properties = (
-            CommitProperties(app_transactions=[Transaction(app_id=app_id, version=1)]) if app_id else None
-        )
-
+    def _write(self, table: str, data: pa.Table, *, mode: str, partition_by: list[str] | None) -> Commit:
         def commit() -> None:
-            if app_id is not None and self.committed_version(table, app_id) is not None:
-                return
             write_deltalake(
                 self.uri(table),
                 data,
@@ -121,11 +162,17 @@ class DeltaRsLake:
                 partition_by=partition_by,
                 schema_mode="merge" if mode == "append" else "overwrite",
                 storage_options=self.storage_options or None,
-                commit_properties=properties,
             )
 
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), data.num_rows)
+
+
+def _transaction_version(snapshot: DeltaTable, app_id: str) -> int | None:
+    try:
+        return snapshot.transaction_version(app_id)
+    except (KeyError, ValueError):
+        return None
 
 
 def _retry_on_conflict(commit: Callable[[], None]) -> None:

@@ -49,7 +49,7 @@ def test_event_files_are_ingested_once_even_when_replayed_or_renamed(tmp_path: P
     assert [(r.rows, r.quarantined) for r in late if not r.skipped] == [(1, 1)]
     quarantined = lake.read("bronze/events_quarantine").to_pylist()
     assert [(q["_line"], q["reason"]) for q in quarantined if q["_source"] == "events/late.ndjson"] == [
-        (2, "malformed JSON: Expecting ':' delimiter at column 10")
+        (2, "malformed JSON")
     ]
 
 
