@@ -82,7 +82,7 @@ def test_files_keep_good_lines_and_quarantine_bad_ones_with_line_numbers() -> No
     second = ["\ufeff" + json.dumps(GOOD | {"event_id": "e3"}), "  ", json.dumps(GOOD | {"event_id": "e4"})]
     texts = ["\n".join(first).encode(), ("\r\n".join(second) + "\r\n").encode() + b"\xff\n"]
     rows, quarantined = parse_texts(texts)
-    got = sorted(zip(rows["_batch"].to_pylist(), rows["_line"].to_pylist(), rows["event_id"].to_pylist()))
+    got = sorted((r["_batch"], r["_line"], r["event_id"]) for r in rows.to_pylist())
     assert got == [(0, 1, "e1"), (0, 4, "e2"), (1, 3, "e4")]
     bad = sorted((q["_batch"], q["_line"], q["reason"], q["raw"]) for q in quarantined.to_pylist())
     assert bad == [
