@@ -12,7 +12,7 @@ from typing import Any
 import pyarrow as pa
 
 from ingestion.bronze_writer import QUARANTINE_SCHEMA, Batch, BatchResult, write_batches
-from ingestion.landing import pending_files, read_file, record_ingested
+from ingestion.landing import Landing, pending_files, read_file, record_ingested
 from lakehouse.lake import DeltaRsLake
 
 
@@ -101,7 +101,7 @@ def parse_export(export: Export, text: str) -> tuple[pa.Table, pa.Table]:
     )
 
 
-def ingest_export(lake: DeltaRsLake, landing_root: str, export: Export) -> list[BatchResult]:
+def ingest_export(lake: DeltaRsLake, landing_root: str | Landing, export: Export) -> list[BatchResult]:
     """Ingest every export file not yet in bronze, all in one commit, each file exactly once."""
     todo, already = pending_files(lake, export.table, landing_root, export.prefix, (".csv",))
     results = [BatchResult(digest, 0, 0, skipped=True) for digest in already]

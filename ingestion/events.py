@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.bronze_writer import BatchGroup, BatchResult, write_group
-from ingestion.landing import LandedFile, pending_files, read_file, record_ingested
+from ingestion.landing import LandedFile, Landing, pending_files, read_file, record_ingested
 from lakehouse.lake import DeltaRsLake
 
 TABLE = "bronze/events"
@@ -235,7 +235,7 @@ def parse_lines(lines: list[str], con: duckdb.DuckDBPyConnection | None = None) 
 
 
 def ingest_events(
-    lake: DeltaRsLake, landing_root: str, rows_per_commit: int = ROWS_PER_COMMIT
+    lake: DeltaRsLake, landing_root: str | Landing, rows_per_commit: int = ROWS_PER_COMMIT
 ) -> list[BatchResult]:
     """Ingest every event file not yet in bronze: files grouped into commits, each file exactly once."""
     todo, already = pending_files(lake, TABLE, landing_root, "events", SUFFIXES)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -60,15 +61,51 @@ class LandedFile:
         return self.data().decode("utf-8", errors="replace")
 
 
-def filesystem_for(root: str) -> tuple[fs.FileSystem, str]:
-    if "://" in root:
-        return fs.FileSystem.from_uri(root)
-    return fs.LocalFileSystem(), root
+@dataclass(frozen=True)
+class Landing:
+    """A landing zone: a local folder or an S3 prefix, with the options to reach it."""
+
+    root: str
+    storage_options: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def at(cls, root: str | Landing, storage_options: dict[str, str] | None = None) -> Landing:
+        if isinstance(root, Landing):
+            return root
+        return cls(root.rstrip("/"), tuple(sorted((storage_options or {}).items())))
+
+    def filesystem(self) -> tuple[fs.FileSystem, str]:
+        return filesystem_for(self.root, dict(self.storage_options))
 
 
-def list_files(root: str, prefix: str, suffixes: tuple[str, ...]) -> list[FileRef]:
-    """Files below root/prefix ending in one of suffixes, in name order."""
-    filesystem, base = filesystem_for(root)
+def filesystem_for(root: str, storage_options: dict[str, str] | None = None) -> tuple[fs.FileSystem, str]:
+    """The Arrow filesystem and base path of a folder or s3://bucket/prefix.
+
+    storage_options are the lake's (delta-rs names: AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, ...), so one
+    set of settings reaches both the lake and the landing zone.
+    """
+    if not root.startswith("s3://"):
+        return fs.LocalFileSystem(), root
+    options = storage_options or {}
+    endpoint = options.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        # The AWS SDK's default checksums on multipart uploads are refused by many S3-compatible stores
+        # (SeaweedFS answers "invalid access key"); send them only where the API requires them.
+        os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "when_required")
+        os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "when_required")
+    filesystem = fs.S3FileSystem(
+        access_key=options.get("AWS_ACCESS_KEY_ID"),
+        secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
+        region=options.get("AWS_REGION", "us-east-1"),
+        endpoint_override=endpoint.split("://", 1)[-1] if endpoint else None,
+        scheme="http" if endpoint and endpoint.startswith("http://") else "https",
+    )
+    return filesystem, root.removeprefix("s3://")
+
+
+def list_files(landing: str | Landing, prefix: str, suffixes: tuple[str, ...]) -> list[FileRef]:
+    """Files below the landing zone's prefix ending in one of suffixes, in name order."""
+    filesystem, base = Landing.at(landing).filesystem()
     selector = fs.FileSelector(f"{base}/{prefix}", recursive=True, allow_not_found=True)
     found = [
         FileRef(info.path[len(base) + 1 :], info.size or 0, info.mtime_ns or 0)
@@ -78,10 +115,19 @@ def list_files(root: str, prefix: str, suffixes: tuple[str, ...]) -> list[FileRe
     return sorted(found, key=lambda ref: ref.path)
 
 
-def read_file(root: str, ref: FileRef) -> LandedFile:
-    filesystem, base = filesystem_for(root)
+def read_file(landing: str | Landing, ref: FileRef) -> LandedFile:
+    filesystem, base = Landing.at(landing).filesystem()
     with filesystem.open_input_stream(f"{base}/{ref.path}") as stream:
         return LandedFile(ref, stream.read())
+
+
+def put_file(landing: str | Landing, relative: str, payload: bytes) -> None:
+    """Write a file into the landing zone (the simulator's and tests' way in)."""
+    filesystem, base = Landing.at(landing).filesystem()
+    path = f"{base}/{relative}"
+    filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
+    with filesystem.open_output_stream(path) as out:
+        out.write(payload)
 
 
 def _known_digests(lake: DeltaRsLake, table: str) -> dict[tuple[str, int, int], str]:
@@ -96,13 +142,13 @@ def _known_digests(lake: DeltaRsLake, table: str) -> dict[tuple[str, int, int], 
 
 
 def pending_files(
-    lake: DeltaRsLake, table: str, root: str, prefix: str, suffixes: tuple[str, ...]
+    lake: DeltaRsLake, table: str, landing: str | Landing, prefix: str, suffixes: tuple[str, ...]
 ) -> tuple[list[FileRef], list[str]]:
     """(files that may still need ingesting, digests of the unchanged files already ingested)."""
     known = _known_digests(lake, table)
     is_committed = lake.transaction_lookup(table)
     todo, done = [], []
-    for ref in list_files(root, prefix, suffixes):
+    for ref in list_files(landing, prefix, suffixes):
         digest = known.get((ref.path, ref.size, ref.mtime_ns))
         if digest is not None and is_committed(app_id(table, digest)):
             done.append(digest)

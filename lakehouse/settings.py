@@ -132,9 +132,9 @@ class Settings(BaseSettings):
     def simulates_sources(self) -> bool:
         return self.profile == "local" if self.simulate is None else self.simulate
 
-    def storage_options(self) -> dict[str, str]:
-        """Options delta-rs needs for the lake; empty for a local folder."""
-        if not self.lake_uri.startswith("s3://"):
+    def storage_options(self, uri: str | None = None) -> dict[str, str]:
+        """Options to reach the lake (or another URI, such as the landing zone); empty for a folder."""
+        if not (uri or self.lake_uri).startswith("s3://"):
             return {}
         options = {"AWS_REGION": self.s3_region}
         if self.s3_endpoint_url:

@@ -42,7 +42,7 @@ def _summary(results: list[BatchResult], table: str, platform: PlatformResource)
     name="bronze_events",
 )
 def bronze_events(context: dg.AssetExecutionContext, platform: PlatformResource):
-    results = events.ingest_events(platform.lake, platform.settings.landing_uri)
+    results = events.ingest_events(platform.lake, platform.landing)
     summary = _summary(results, events.TABLE, platform)
     context.log.info(f"bronze/events: {summary}")
     yield dg.MaterializeResult(asset_key=key(events.TABLE), metadata=summary)
@@ -61,7 +61,7 @@ def _export_asset(export: csv_exports.Export) -> dg.AssetsDefinition:
         description=f"Rows of the CSV exports under {export.prefix}/, idempotent per file.",
     )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
-        results = csv_exports.ingest_export(platform.lake, platform.settings.landing_uri, export)
+        results = csv_exports.ingest_export(platform.lake, platform.landing, export)
         return dg.MaterializeResult(metadata=_summary(results, export.table, platform))
 
     return _asset

@@ -7,13 +7,21 @@ import ibis.expr.types as ir
 
 
 def current_rows(bronze: ir.Table, key: str = "id") -> ir.Table:
-    """The latest extracted version of each key; soft-deleted rows are gone from the current state."""
+    """The latest extracted version of each key; soft- and hard-deleted rows are not current."""
     latest = ibis.row_number().over(
         group_by=bronze[key], order_by=[ibis.desc(bronze.updated_at), ibis.desc(bronze._ingested_at)]
     )
     ranked = bronze.mutate(_version=latest)
     current = ranked.filter((ranked._version == 0) & ranked.deleted_at.isnull())
-    return current.drop("_version", "deleted_at", "_source", "_ingested_at")
+    if "_deleted" in bronze.columns:  # a tombstone: the row was deleted at the source
+        current = current.filter(~current._deleted.fill_null(False))
+    return current.drop(
+        "_version",
+        "deleted_at",
+        "_source",
+        "_ingested_at",
+        *(["_deleted"] if "_deleted" in bronze.columns else []),
+    )
 
 
 def users(bronze: ir.Table) -> ir.Table:
