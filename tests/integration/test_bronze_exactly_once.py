@@ -97,3 +97,37 @@ def test_postgres_extraction_is_incremental_and_replay_safe(tmp_path: Path, worl
         "canceled",
     ]
     assert postgres_source.ingest_table(lake, dsn, "subscriptions").skipped
+
+
+@pytest.mark.slow
+def test_full_resync_makes_hard_deletes_visible_and_silver_drops_them(
+    tmp_path: Path, world, monkeypatch
+) -> None:
+    import ibis
+
+    from transforms.silver.operational import subscriptions
+
+    monkeypatch.setenv("LAKEHOUSE_DATA_DIR", str(tmp_path))
+    dsn = operational_dsn(load_settings())
+    load_operational(world, dsn)
+    lake = DeltaRsLake(str(tmp_path / "lake"))
+    postgres_source.ingest_table(lake, dsn, "subscriptions")
+    gone, kept = world.subscriptions[0].id, world.subscriptions[1].id
+    with psycopg.connect(dsn) as conn:
+        conn.execute("delete from subscriptions where id = %s", (gone,))
+    # a watermark cannot see a hard delete
+    assert postgres_source.ingest_table(lake, dsn, "subscriptions").skipped
+    resync = postgres_source.ingest_table(lake, dsn, "subscriptions", full_resync=True)
+    assert resync.rows == 1
+    tombstones = [r for r in lake.read("bronze/pg_subscriptions").to_pylist() if r["_deleted"]]
+    assert [t["id"] for t in tombstones] == [gone]
+    # resyncing again finds nothing new
+    assert postgres_source.ingest_table(lake, dsn, "subscriptions", full_resync=True).skipped
+    current = (
+        ibis.duckdb.connect()
+        .to_pyarrow(subscriptions(ibis.memtable(lake.read("bronze/pg_subscriptions"))))
+        .column("id")
+        .to_pylist()
+    )
+    assert gone not in current and kept in current
+    assert len(current) == len(world.subscriptions) - 1

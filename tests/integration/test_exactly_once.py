@@ -128,7 +128,7 @@ def test_two_processes_ingesting_at_once_lose_and_duplicate_nothing(storage, mon
     good = _landing_files(landing)
     processes = [_ingest_process(storage, rows_per_commit=700) for _ in range(2)]
     outputs = [p.communicate(timeout=300) for p in processes]
-    for process, (out, err) in zip(processes, outputs, strict=True):
+    for process, (_, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err
     written = sum(json.loads(out)["rows"] for out, _ in outputs)
     assert written == good  # between them, every line once
