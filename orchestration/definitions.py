@@ -8,6 +8,7 @@ from lakehouse.settings import Settings, load_settings
 from orchestration.dashboards.assets import DASHBOARD_SPECS
 from orchestration.dbt.assets import dbt_resource, published_warehouse, warehouse_models
 from orchestration.ingestion.assets import BRONZE_ASSETS
+from orchestration.ingestion.sensors import SOURCE_FRESHNESS, ingest_and_build, landing_zone_sensor
 from orchestration.progress import progress_logger
 from orchestration.resources import PlatformResource
 from orchestration.sources.assets import source_definitions
@@ -21,15 +22,21 @@ everything = dg.define_asset_job(
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
-    return dg.Definitions.merge(
+    definitions = dg.Definitions.merge(
         source_definitions(settings.simulates_sources),
         dg.Definitions(
             assets=[*BRONZE_ASSETS, *SILVER_ASSETS, warehouse_models, published_warehouse, *DASHBOARD_SPECS],
-            jobs=[everything],
+            jobs=[everything, ingest_and_build],
+            sensors=[landing_zone_sensor],
             resources={"platform": PlatformResource(), "dbt": dbt_resource},
             executor=dg.in_process_executor,
             loggers={"progress": progress_logger},
         ),
+    )
+    # Every source and bronze table is expected daily; the policy is set here once for all of them.
+    return definitions.map_resolved_asset_specs(
+        func=lambda spec: dg.apply_freshness_policy(spec, SOURCE_FRESHNESS),
+        selection=dg.AssetSelection.groups("sources", "bronze"),
     )
 
 

@@ -53,3 +53,32 @@ def test_without_the_simulator_the_sources_are_external() -> None:
     defs, graph = _graph(simulate=False)
     assert not graph.get(dg.AssetKey(["landing", "events"])).is_materializable
     assert graph.get(dg.AssetKey(["bronze", "events"])).is_materializable
+
+
+def test_every_source_and_bronze_table_has_a_freshness_policy() -> None:
+    _, graph = _graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] in ("landing", "operational", "bronze"):
+            assert node.freshness_policy is not None, key
+        if key.path[0] == "finance":
+            assert node.freshness_policy is None
+
+
+def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path, monkeypatch) -> None:
+    from ingestion.landing import put_file
+    from orchestration.ingestion.sensors import landing_zone_sensor
+    from orchestration.resources import PlatformResource
+
+    monkeypatch.setenv("LAKEHOUSE_LANDING_ROOT", str(tmp_path / "landing"))
+    resources = {"platform": PlatformResource()}
+    put_file(str(tmp_path / "landing"), "events/date=2026-02-01/a.ndjson", b"{}\n")
+    first = landing_zone_sensor(dg.build_sensor_context(resources=resources))
+    assert isinstance(first, dg.RunRequest)
+    cursor = first.run_key
+    assert isinstance(
+        landing_zone_sensor(dg.build_sensor_context(cursor=cursor, resources=resources)), dg.SkipReason
+    )
+    put_file(str(tmp_path / "landing"), "exports/ad_spend/ad_spend_2026-02-01.csv", b"date\n")
+    again = landing_zone_sensor(dg.build_sensor_context(cursor=cursor, resources=resources))
+    assert isinstance(again, dg.RunRequest) and again.run_key != cursor
