@@ -10,11 +10,12 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(DATA_DIR)/dagster
 
-.PHONY: help install demo test ui dashboards dbt lint format clean
+.PHONY: help install demo test bench ui dashboards dbt lint format clean
 
 help:
 	@echo "make demo        build the whole lakehouse on the embedded defaults and print a summary"
 	@echo "make test        run the whole test suite (unit, integration, end-to-end)"
+	@echo "make bench       performance targets, measured; writes docs/benchmarks.md"
 	@echo "make ui          Dagster UI on http://127.0.0.1:3000"
 	@echo "make dashboards  Streamlit dashboards on http://127.0.0.1:8501"
 	@echo "make dbt ARGS=…  run dbt against the lake, e.g. make dbt ARGS='build -s fct_mrr'"
@@ -43,6 +44,9 @@ demo: install $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(PY) -m pytest -q
+
+bench: install
+	$(PY) -m benchmarks.run $(ARGS)
 
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
