@@ -30,7 +30,7 @@ ENVELOPE = (
     "properties",
     "schema_version",
 )
-ROWS_PER_COMMIT = 1_000_000
+ROWS_PER_COMMIT = 250_000  # bounds memory: about 1 GiB at this size, whatever the total
 
 SCHEMA = pa.schema(
     [
@@ -162,6 +162,7 @@ def _connect() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     # Offset-less timestamps are quarantined, but no cast may depend on the host's zone.
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
