@@ -8,7 +8,13 @@ from lakehouse.settings import Settings, load_settings
 from orchestration.dashboards.assets import DASHBOARD_SPECS
 from orchestration.dbt.assets import dbt_resource, published_warehouse, warehouse_models
 from orchestration.ingestion.assets import BRONZE_ASSETS
-from orchestration.ingestion.sensors import SOURCE_FRESHNESS, ingest_and_build, landing_zone_sensor
+from orchestration.ingestion.automation import (
+    SOURCE_FRESHNESS,
+    ingest_and_build,
+    landing_zone_sensor,
+    postgres_full_resync,
+    weekly_full_resync,
+)
 from orchestration.progress import progress_logger
 from orchestration.resources import PlatformResource
 from orchestration.sources.assets import source_definitions
@@ -26,7 +32,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         source_definitions(settings.simulates_sources),
         dg.Definitions(
             assets=[*BRONZE_ASSETS, *SILVER_ASSETS, warehouse_models, published_warehouse, *DASHBOARD_SPECS],
-            jobs=[everything, ingest_and_build],
+            jobs=[everything, ingest_and_build, postgres_full_resync],
+            schedules=[weekly_full_resync],
             sensors=[landing_zone_sensor],
             resources={"platform": PlatformResource(), "dbt": dbt_resource},
             executor=dg.in_process_executor,

@@ -67,6 +67,12 @@ def _export_asset(export: csv_exports.Export) -> dg.AssetsDefinition:
     return _asset
 
 
+class ExtractConfig(dg.Config):
+    full_resync: bool = False
+    """Compare every source row with bronze instead of reading past the watermark: finds hard deletes
+    (as tombstones) and rows whose updated_at did not move."""
+
+
 def _postgres_asset(table: str) -> dg.AssetsDefinition:
     target = postgres_source.bronze_table(table)
 
@@ -75,11 +81,17 @@ def _postgres_asset(table: str) -> dg.AssetsDefinition:
         deps=[OPERATIONAL_DB],
         kinds={"delta", "postgres"},
         group_name="bronze",
-        description=f"Rows of PostgreSQL table {table}, extracted by (updated_at, id) watermark.",
+        description=f"Every version of PostgreSQL table {table}'s rows, extracted by (updated_at, id) "
+        "watermark; a full resync adds tombstones for deleted rows.",
     )
-    def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
-        result = postgres_source.ingest_table(platform.lake, platform.operational_dsn(), table)
-        return dg.MaterializeResult(metadata=_summary([result], target, platform))
+    def _asset(
+        context: dg.AssetExecutionContext, config: ExtractConfig, platform: PlatformResource
+    ) -> dg.MaterializeResult:
+        result = postgres_source.ingest_table(
+            platform.lake, platform.operational_dsn(), table, full_resync=config.full_resync
+        )
+        metadata = _summary([result], target, platform)
+        return dg.MaterializeResult(metadata=metadata | {"full_resync": config.full_resync})
 
     return _asset
 

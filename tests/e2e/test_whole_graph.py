@@ -41,6 +41,8 @@ def built(tmp_path_factory: pytest.TempPathFactory):
             first = job.execute_in_process(instance=instance)
             first_marts = _marts(settings.warehouse_file)
             second = job.execute_in_process(instance=instance)
+            resync = build_definitions(settings).resolve_job_def("postgres_full_resync")
+            assert resync.execute_in_process(instance=instance).success
         yield settings, first, second, first_marts
     finally:
         os.environ.clear()

@@ -67,7 +67,7 @@ def test_every_source_and_bronze_table_has_a_freshness_policy() -> None:
 
 def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path, monkeypatch) -> None:
     from ingestion.landing import put_file
-    from orchestration.ingestion.sensors import landing_zone_sensor
+    from orchestration.ingestion.automation import landing_zone_sensor
     from orchestration.resources import PlatformResource
 
     monkeypatch.setenv("LAKEHOUSE_LANDING_ROOT", str(tmp_path / "landing"))

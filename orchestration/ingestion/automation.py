@@ -1,12 +1,13 @@
-"""A sensor that starts ingestion when files land, and the freshness expected of every source."""
+"""When ingestion runs: on landing files (sensor), weekly full resyncs, and the freshness of sources."""
 
 import hashlib
 from datetime import timedelta
 
 import dagster as dg
 
-from ingestion import csv_exports, events
+from ingestion import csv_exports, events, postgres_source
 from ingestion.landing import list_files
+from orchestration.ingestion.assets import key
 from orchestration.resources import PlatformResource
 
 # Sources deliver daily: a table not refreshed for a day and two hours is late, after a day a warning.
@@ -47,3 +48,26 @@ def landing_zone_sensor(context: dg.SensorEvaluationContext, platform: PlatformR
         return dg.SkipReason(f"the landing zone is unchanged ({files} files)")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=fingerprint, tags={"landing_files": str(files)})
+
+
+postgres_full_resync = dg.define_asset_job(
+    "postgres_full_resync",
+    selection=dg.AssetSelection.assets(
+        *(key(postgres_source.bronze_table(t)) for t in postgres_source.TABLES)
+    ),
+    config={
+        "ops": {
+            "__".join(key(postgres_source.bronze_table(t)).path): {"config": {"full_resync": True}}
+            for t in postgres_source.TABLES
+        }
+    },
+    description="Every operational table compared row by row with bronze: hard deletes become tombstones.",
+)
+
+weekly_full_resync = dg.ScheduleDefinition(
+    job=postgres_full_resync,
+    cron_schedule="0 3 * * 0",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Sundays 03:00 UTC: the full resync that makes hard deletes visible.",
+)
