@@ -7,6 +7,8 @@ typed rows, bad ones go to the quarantine with the reason and the raw line.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import duckdb
 import numpy as np
 import pyarrow as pa
@@ -236,9 +238,15 @@ def parse_lines(lines: list[str], con: duckdb.DuckDBPyConnection | None = None) 
 
 
 def ingest_events(
-    lake: DeltaRsLake, landing_root: str | Landing, rows_per_commit: int = ROWS_PER_COMMIT
+    lake: DeltaRsLake,
+    landing_root: str | Landing,
+    rows_per_commit: int = ROWS_PER_COMMIT,
+    unknown_fields: Counter[str] | None = None,
 ) -> list[BatchResult]:
-    """Ingest every event file not yet in bronze: files grouped into commits, each file exactly once."""
+    """Ingest every event file not yet in bronze: files grouped into commits, each file exactly once.
+
+    `unknown_fields`, when given, counts the rows ingested per field outside the envelope (schema drift).
+    """
     todo, already = pending_files(lake, TABLE, landing_root, "events", SUFFIXES)
     results = [BatchResult(digest, 0, 0, skipped=True) for digest in already]
     con = _connect()
@@ -248,18 +256,39 @@ def ingest_events(
         group.append(read_file(landing_root, ref))
         size += len(group[-1].content)
         if size >= rows_per_commit * _BYTES_PER_LINE:
-            results += _ingest_group(lake, group, con)
+            results += _ingest_group(lake, group, con, unknown_fields)
             group, size = [], 0
     if group:
-        results += _ingest_group(lake, group, con)
+        results += _ingest_group(lake, group, con, unknown_fields)
     return results
 
 
 def _ingest_group(
-    lake: DeltaRsLake, files: list[LandedFile], con: duckdb.DuckDBPyConnection
+    lake: DeltaRsLake,
+    files: list[LandedFile],
+    con: duckdb.DuckDBPyConnection,
+    unknown_fields: Counter[str] | None,
 ) -> list[BatchResult]:
     rows, quarantined = parse_texts([f.data() for f in files], con)
     group = BatchGroup([f.digest for f in files], [f.path for f in files], rows, quarantined)
     results = write_group(lake, TABLE, group, partition_by=["event_date"])
     record_ingested(lake, TABLE, files)
+    if unknown_fields is not None:
+        written = {r.batch_id for r in results if not r.skipped}
+        unknown_fields.update(
+            _extra_field_counts(rows, [i for i, f in enumerate(files) if f.digest in written], con)
+        )
     return results
+
+
+def _extra_field_counts(rows: pa.Table, batches: list[int], con: duckdb.DuckDBPyConnection) -> Counter[str]:
+    extras = rows.filter(pc.is_in(rows["_batch"], pa.array(batches, pa.int32()))).select(["extra"])
+    con.register("extras", extras)
+    try:
+        counted = con.execute(
+            "select k, count(*) from "
+            "(select unnest(json_keys(extra)) as k from extras where extra is not null) group by k"
+        ).fetchall()
+    finally:
+        con.unregister("extras")
+    return Counter(dict(counted))

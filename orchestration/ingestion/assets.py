@@ -1,5 +1,7 @@
 """Bronze assets: one per bronze table, each ingesting exactly once from its source."""
 
+from collections import Counter
+
 import dagster as dg
 
 from ingestion import csv_exports, events, postgres_source
@@ -42,8 +44,11 @@ def _summary(results: list[BatchResult], table: str, platform: PlatformResource)
     name="bronze_events",
 )
 def bronze_events(context: dg.AssetExecutionContext, platform: PlatformResource):
-    results = events.ingest_events(platform.lake, platform.landing)
-    summary = _summary(results, events.TABLE, platform)
+    unknown: Counter[str] = Counter()
+    results = events.ingest_events(platform.lake, platform.landing, unknown_fields=unknown)
+    summary = _summary(results, events.TABLE, platform) | {"unknown_fields": dict(unknown)}
+    if unknown:
+        context.log.warning(f"schema drift: fields outside the envelope, kept in `extra`: {dict(unknown)}")
     context.log.info(f"bronze/events: {summary}")
     yield dg.MaterializeResult(asset_key=key(events.TABLE), metadata=summary)
     yield dg.MaterializeResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 from pathlib import Path
@@ -131,3 +132,32 @@ def test_full_resync_makes_hard_deletes_visible_and_silver_drops_them(
     )
     assert gone not in current and kept in current
     assert len(current) == len(world.subscriptions) - 1
+
+
+def test_new_fields_are_kept_and_counted_as_schema_drift(tmp_path: Path) -> None:
+    from collections import Counter
+
+    landing, lake = tmp_path / "landing", DeltaRsLake(str(tmp_path / "lake"))
+    base = {
+        "event_type": "signup",
+        "product": "courses",
+        "occurred_at": "2026-03-01T08:00:00Z",
+        "user_id": "u1",
+    }
+    lines = [
+        {"event_id": "a"} | base,
+        {"event_id": "b", "session_id": "s1"} | base,
+        {"event_id": "c", "session_id": "s2", "ab_test": {"arm": "B"}} | base,
+    ]
+    (landing / "events").mkdir(parents=True)
+    (landing / "events" / "drift.ndjson").write_text("\n".join(json.dumps(line) for line in lines))
+    unknown: Counter[str] = Counter()
+    events.ingest_events(lake, str(landing), unknown_fields=unknown)
+    assert unknown == {"session_id": 2, "ab_test": 1}
+    extras = {r["event_id"]: r["extra"] for r in lake.read("bronze/events").to_pylist()}
+    assert extras["a"] is None
+    assert json.loads(extras["c"]) == {"session_id": "s2", "ab_test": {"arm": "B"}}
+    # nothing new the second time
+    again: Counter[str] = Counter()
+    events.ingest_events(lake, str(landing), unknown_fields=again)
+    assert again == {}
