@@ -109,7 +109,11 @@ class DeltaRsLake:
 
         def commit() -> None:
             nonlocal todo, rows
-            done = self.committed(table, app_ids)
+            # Check and write against one snapshot: a batch another writer commits after it is a
+            # conflict delta-rs reports, never a second copy (a fresh load for the write could already
+            # include it, and delta-rs would append it again).
+            snapshot = self._table(table) if self.exists(table) else None
+            done = {a for a in app_ids if snapshot and _transaction_version(snapshot, a) is not None}
             todo = [app_id for app_id in app_ids if app_id not in done]
             if not todo:
                 return
@@ -118,7 +122,7 @@ class DeltaRsLake:
                 pending = pending.drop_columns(["_app_id"])
             rows = pending.num_rows
             write_deltalake(
-                self.uri(table),
+                snapshot if snapshot is not None else self.uri(table),
                 pending,
                 mode="append",
                 partition_by=partition_by,
