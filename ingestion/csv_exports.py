@@ -29,6 +29,13 @@ def _amount(value: str) -> float:
     return amount
 
 
+def _price(value: str) -> float:
+    price = float(value)
+    if price <= 0:
+        raise ValueError(f"price must be positive, is {value!r}")
+    return price
+
+
 def _rate(value: str) -> float:
     rate = float(value)
     if rate <= 0:
@@ -63,6 +70,29 @@ EXPORTS = (
             "campaign": (pa.string(), _text),
             "currency": (pa.string(), _currency),
             "amount": (pa.float64(), _amount),
+        },
+    ),
+    Export(
+        "bronze/cloud_costs",
+        "exports/cloud_costs",
+        {
+            "date": (pa.date32(), date.fromisoformat),
+            "provider": (pa.string(), _text),
+            "service": (pa.string(), _text),
+            "product": (pa.string(), _text),
+            "currency": (pa.string(), _currency),
+            "amount": (pa.float64(), _amount),
+        },
+    ),
+    Export(
+        "bronze/llm_prices",
+        "exports/llm_prices",
+        {
+            "date": (pa.date32(), date.fromisoformat),
+            "model": (pa.string(), _text),
+            "provider": (pa.string(), _text),
+            "currency": (pa.string(), _currency),
+            "price_per_1k_tokens": (pa.float64(), _price),
         },
     ),
     Export(
@@ -114,3 +144,6 @@ def ingest_export(lake: DeltaRsLake, landing_root: str | Landing, export: Export
         results += write_batches(lake, export.table, batches)
         record_ingested(lake, export.table, landed)
     return results
+
+
+BY_TABLE = {export.table: export for export in EXPORTS}

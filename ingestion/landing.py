@@ -117,7 +117,8 @@ def list_files(landing: str | Landing, prefix: str, suffixes: tuple[str, ...]) -
 
 def read_file(landing: str | Landing, ref: FileRef) -> LandedFile:
     filesystem, base = Landing.at(landing).filesystem()
-    with filesystem.open_input_stream(f"{base}/{ref.path}") as stream:
+    # compression=None: the bytes as stored (a .gz file is hashed as it is and gunzipped once, by data()).
+    with filesystem.open_input_stream(f"{base}/{ref.path}", compression=None) as stream:
         return LandedFile(ref, stream.read())
 
 
@@ -126,7 +127,7 @@ def put_file(landing: str | Landing, relative: str, payload: bytes) -> None:
     filesystem, base = Landing.at(landing).filesystem()
     path = f"{base}/{relative}"
     filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
-    with filesystem.open_output_stream(path) as out:
+    with filesystem.open_output_stream(path, compression=None) as out:
         out.write(payload)
 
 

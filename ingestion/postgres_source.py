@@ -19,9 +19,10 @@ import pyarrow.compute as pc
 from psycopg import sql
 
 from ingestion.bronze_writer import Batch, BatchResult, write_batch
+from ingestion.operational_tables import OPERATIONAL_TABLES
 from lakehouse.lake import DeltaRsLake
 
-TABLES = ("users", "plans", "subscriptions")
+TABLES = OPERATIONAL_TABLES
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DELETED = "_deleted"
 
@@ -38,8 +39,8 @@ _ARROW_TYPES = {
     1082: pa.date32(),
     1114: pa.timestamp("us"),
     1184: pa.timestamp("us", tz="UTC"),
-    1700: pa.float64(),
 }
+NUMERIC = 1700
 
 
 def bronze_table(table: str) -> str:
@@ -73,9 +74,7 @@ def extract(conn: psycopg.Connection, table: str, after: tuple[datetime, str] | 
                 f"the operational database has no table {table!r}: docs/data_contracts.md lists the tables "
                 "the platform extracts; create it, or point LAKEHOUSE_SOURCE_POSTGRES_DSN at the right one"
             ) from None
-        schema = pa.schema(
-            [(col.name, _ARROW_TYPES.get(col.type_code, pa.string())) for col in cur.description or []]
-        )
+        schema = pa.schema([(col.name, _arrow_type(col)) for col in cur.description or []])
         rows = cur.fetchall()
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     data = pa.Table.from_arrays(
@@ -86,6 +85,15 @@ def extract(conn: psycopg.Connection, table: str, after: tuple[datetime, str] | 
         schema=schema,
     )
     return data.append_column(DELETED, pa.repeat(pa.scalar(False), data.num_rows))
+
+
+def _arrow_type(column: psycopg.Column) -> pa.DataType:
+    if column.type_code == NUMERIC:
+        # exact where the column says how exact; an unconstrained numeric keeps its text
+        if column.precision:
+            return pa.decimal128(column.precision, column.scale or 0)
+        return pa.string()
+    return _ARROW_TYPES.get(column.type_code, pa.string())
 
 
 def _coerce(value: object, kind: pa.DataType) -> object:

@@ -65,7 +65,13 @@ class Settings(BaseSettings):
         description="generate the simulated world as the sources (default: on locally, off in production)",
     )
     sim_seed: int = Field(7, description="seed of the business simulator")
-    sim_users: int = Field(300, ge=1, description="people the simulator creates")
+    sim_users: int = Field(
+        300, ge=1, description="users the business has when the window opens (scale = users / 4000)"
+    )
+    sim_scale: float | None = Field(
+        None, gt=0, description="size of the simulated business; 1 is about a million events a year"
+    )
+    sim_dirt: bool = Field(True, description="inject duplicates, late events, malformed lines, drift")
     sim_start: date = Field(date(2026, 1, 24), description="first day of simulated activity")
     sim_days: int = Field(14, ge=1, le=3660, description="days of simulated activity")
 

@@ -57,7 +57,7 @@ def test_event_files_are_ingested_once_even_when_replayed_or_renamed(tmp_path: P
 def test_csv_exports_are_idempotent_per_file_and_quarantine_bad_rows(tmp_path: Path, world) -> None:
     landing, lake = str(tmp_path / "landing"), DeltaRsLake(str(tmp_path / "lake"))
     write_landing(world, landing)
-    spend = csv_exports.EXPORTS[0]
+    spend = csv_exports.BY_TABLE["bronze/ad_spend"]
     Path(landing, spend.prefix, "ad_spend_fix.csv").write_text(
         "date,channel,campaign,currency,amount\n2026-03-01,email,x,usd,10\n2026-03-02,email,x,USD,-1\n"
         "2026-03-02,email,x,USD,12.5\n"
@@ -79,7 +79,11 @@ def test_postgres_extraction_is_incremental_and_replay_safe(tmp_path: Path, worl
     load_operational(world, dsn)
     lake = DeltaRsLake(str(tmp_path / "lake"))
     first = {t: postgres_source.ingest_table(lake, dsn, t).rows for t in postgres_source.TABLES}
-    assert first == {"users": len(world.users), "plans": 8, "subscriptions": len(world.subscriptions)}
+    assert {t: first[t] for t in ("users", "plans", "subscriptions")} == {
+        "users": len(world.users),
+        "plans": len(world.plans),
+        "subscriptions": len(world.subscriptions),
+    }
     assert all(postgres_source.ingest_table(lake, dsn, t).skipped for t in postgres_source.TABLES)
 
     changed = world.subscriptions[0].id
@@ -161,3 +165,20 @@ def test_new_fields_are_kept_and_counted_as_schema_drift(tmp_path: Path) -> None
     again: Counter[str] = Counter()
     events.ingest_events(lake, str(landing), unknown_fields=again)
     assert again == {}
+
+
+def test_a_plain_gzip_file_dropped_by_a_user_is_read(tmp_path: Path) -> None:
+    import gzip as gz
+
+    landing, lake = tmp_path / "landing", DeltaRsLake(str(tmp_path / "lake"))
+    (landing / "events").mkdir(parents=True)
+    line = {
+        "event_id": "z1",
+        "event_type": "signup",
+        "product": "documents",
+        "occurred_at": "2026-03-01T08:00:00Z",
+        "user_id": "u1",
+    }
+    (landing / "events" / "dropped.ndjson.gz").write_bytes(gz.compress((json.dumps(line) + "\n").encode()))
+    results = events.ingest_events(lake, str(landing))
+    assert [(r.rows, r.quarantined) for r in results] == [(1, 0)]

@@ -143,7 +143,7 @@ def test_csv_exports_replay_and_quarantine(storage, monkeypatch) -> None:
         b"date,currency,rate_to_usd\n2026-02-01,EUR,1.08\n2026-02-01,GBP,0\n",
     )
     put_file(landing, "exports/fx_rates/fx-no-header.csv", b"2026-02-01,EUR,1.08\n")
-    fx = csv_exports.EXPORTS[1]
+    fx = csv_exports.BY_TABLE["bronze/fx_rates"]
     for _ in range(2):
         csv_exports.ingest_export(lake, landing, fx)
     assert lake.read(fx.table).num_rows == 1
