@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(DATA_DIR)/dagster
 
-.PHONY: help install demo test bench ui dashboards dbt lint format clean
+.PHONY: help install spark-jars demo test bench ui dashboards dbt lint format clean
 
 help:
 	@echo "make demo        build the whole lakehouse on the embedded defaults and print a summary"
@@ -34,7 +34,18 @@ dbt_project/target/manifest.json: $(VENV)/.installed $(shell find dbt_project/mo
 	cd dbt_project && ../$(VENV)/bin/dbt parse --profiles-dir . --quiet
 	touch $@
 
-install: $(VENV)/.installed dbt_project/target/manifest.json
+# Spark's Delta connector (jars of the installed delta-spark's version) from Maven Central into the local
+# Maven repository, where lakehouse/spark.py hands them to Spark; nothing is fetched when they are there.
+# `make spark-jars SPARK_S3=1` also fetches S3A (hadoop-aws and the AWS SDK bundle, about 550 MB).
+spark-jars: $(VENV)/.installed
+	@for artifact in $$($(PY) -m lakehouse.spark missing-jars $(if $(SPARK_S3),--s3)); do \
+		command -v mvn >/dev/null || { echo "Maven (mvn) is needed to fetch $$artifact for Spark"; exit 1; }; \
+		echo "fetching $$artifact from Maven Central"; \
+		mvn -q $${MAVEN_REPO_LOCAL:+-Dmaven.repo.local=$$MAVEN_REPO_LOCAL} dependency:get -Dtransitive=false \
+			-Dartifact=$$artifact || exit 1; \
+	done
+
+install: $(VENV)/.installed dbt_project/target/manifest.json spark-jars
 
 $(DAGSTER_HOME)/dagster.yaml:
 	mkdir -p $(DAGSTER_HOME) && touch $@

@@ -1,15 +1,31 @@
-"""Runs a silver transform: lake tables in, an Ibis expression on the chosen backend, a lake table out."""
+"""Runs a silver transform: lake tables in, an Ibis expression on the chosen backend, a lake table out.
+
+Both engines run the same pure function from the registry. DuckDBEngine scans the lake with DuckDB's
+Delta extension in process; SparkEngine reads the inputs as Delta DataFrames on the configured Spark
+master, compiles the expression with Ibis's PySpark backend, and writes the result from the executors.
+"""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.operations as ops
 import pyarrow as pa
+import sqlglot.expressions as sge
+from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
 from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
 from transforms.registry import SilverTable
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from lakehouse.lake_spark import DeltaSparkLake
+    from lakehouse.settings import Settings
 
 
 @dataclass
@@ -34,3 +50,79 @@ class DuckDBEngine:
     def run(self, table: SilverTable) -> Commit:
         result = self.build(table)
         return self.lake.overwrite(table.name, result, partition_by=list(table.partition_by) or None)
+
+
+class _SparkCompiler(PySparkCompiler):
+    """Ibis's PySpark compiler, with JSON extraction in Spark's own functions.
+
+    Ibis 12 compiles `json[key].str` on PySpark to `get_json_object` (which already unquotes a string and
+    loses its JSON type) followed by a Python UDF that parses the result again: it fails on every string
+    value and would need Python on the executors. Here a JSON value stays JSON text, read with Spark's
+    VARIANT functions, so `.str` means what it means on DuckDB: the string, or NULL for any other type.
+    """
+
+    # Ibis turns SIMPLE_OPS into visit_ methods of every subclass, over the ones defined here.
+    SIMPLE_OPS = {
+        op: name for op, name in PySparkCompiler.SIMPLE_OPS.items() if op is not ops.UnwrapJSONString
+    }
+
+    def visit_JSONGetItem(self, op, *, arg, index):
+        fmt = "$[%s]" if op.index.dtype.is_integer() else "$.%s"
+        item = self.f.try_variant_get(self.f.try_parse_json(arg), self.f.format_string(fmt, index))
+        return self.f.to_json(item)
+
+    def visit_UnwrapJSONString(self, op, *, arg):
+        variant = self.f.try_parse_json(arg)
+        return self.if_(
+            self.f.schema_of_variant(variant).eq(sge.convert("STRING")),
+            self.f.try_variant_get(variant, sge.convert("$"), sge.convert("string")),
+            sge.Null(),
+        )
+
+
+_views = itertools.count()
+
+
+@dataclass
+class SparkEngine:
+    """Ibis on Spark (PySpark backend); lake tables are Delta DataFrames, results written by the executors."""
+
+    lake: DeltaSparkLake
+
+    @classmethod
+    def from_settings(cls, settings: Settings, extra: dict[str, str] | None = None) -> SparkEngine:
+        """The engine on the configured master and lake (starts or reuses this process's SparkSession)."""
+        from lakehouse.lake_spark import DeltaSparkLake
+        from lakehouse.spark import spark_session
+
+        session = spark_session(settings, app_name="lakehouse-silver", extra=extra)
+        return cls(DeltaSparkLake(settings.lake_uri, session))
+
+    def dataframe(self, table: SilverTable) -> DataFrame:
+        """The silver table as a lazy Spark DataFrame: nothing runs until it is written or collected."""
+        spark = self.lake.spark
+        con = ibis.pyspark.connect(spark)
+        con.compiler = _SparkCompiler()
+        views = []
+        try:
+            inputs = []
+            for name in table.inputs:
+                view = f"lakehouse_input_{next(_views)}"
+                self.lake.dataframe(name).createOrReplaceTempView(view)
+                views.append(view)
+                inputs.append(con.table(view))
+            # Spark resolves the views into the plan here, so they can be dropped before it runs.
+            return spark.sql(con.compile(table.build(*inputs)))
+        finally:
+            for view in views:
+                spark.catalog.dropTempView(view)
+
+    def build(self, table: SilverTable) -> pa.Table:
+        from lakehouse.lake_spark import to_arrow
+
+        return to_arrow(self.dataframe(table))
+
+    def run(self, table: SilverTable) -> Commit:
+        return self.lake.overwrite(
+            table.name, self.dataframe(table), partition_by=list(table.partition_by) or None
+        )

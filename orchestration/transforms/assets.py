@@ -2,18 +2,21 @@
 
 import dagster as dg
 
+from lakehouse.spark import SparkSetupError
 from orchestration.ingestion.assets import key
 from orchestration.resources import PlatformResource
-from transforms.engine import DuckDBEngine
+from transforms.engine import DuckDBEngine, SparkEngine
 from transforms.registry import SILVER_TABLES, SilverTable
 
 
-def _engine(platform: PlatformResource) -> DuckDBEngine:
-    if platform.settings.engine != "duckdb":
-        raise dg.Failure(
-            "LAKEHOUSE_ENGINE=spark is not available yet: the Spark engine arrives with the silver layer. "
-            "Unset LAKEHOUSE_ENGINE (or set it to duckdb) to build silver on DuckDB."
-        )
+def _engine(platform: PlatformResource) -> DuckDBEngine | SparkEngine:
+    """The engine LAKEHOUSE_ENGINE names; Spark starts (or reuses) this process's SparkSession on
+    LAKEHOUSE_SPARK_MASTER with the Delta connector from the local Maven repository (docs/spark.md)."""
+    if platform.settings.engine == "spark":
+        try:
+            return SparkEngine.from_settings(platform.settings)
+        except SparkSetupError as error:
+            raise dg.Failure(str(error)) from error
     return DuckDBEngine(platform.lake)
 
 
