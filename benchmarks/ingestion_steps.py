@@ -35,7 +35,7 @@ def minimum_path(landing: str, lake_root: str) -> None:
     started = time.perf_counter()
     rows = 0
     for path in files:
-        frame = pl.read_ndjson(path)
+        frame = pl.read_ndjson(path, infer_schema_length=None)  # the default 100 rows mistype sparse fields
         rows += frame.height
         write_deltalake(f"{lake_root}/events", frame.to_arrow(), mode="append", schema_mode="merge")
     report(seconds=time.perf_counter() - started, rows=rows, files=len(files))
