@@ -14,7 +14,7 @@ import heapq
 import random
 
 from ingestion.simulation import invoicing
-from ingestion.simulation.catalog import PLANS_BY_ID, Plan, plans_for
+from ingestion.simulation.catalog import Plan, plans_for
 from ingestion.simulation.clock import MS_DAY, MS_HOUR, add_months, to_datetime
 from ingestion.simulation.invoicing import Discount, Invoice, Line, schedule
 from ingestion.simulation.people import User
@@ -513,7 +513,3 @@ _ACTIONS = {
     "retry": _retry,
     "refund": _refund,
 }
-
-
-def plan_of(plan_id: str) -> Plan:
-    return PLANS_BY_ID[plan_id]

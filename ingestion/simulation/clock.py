@@ -63,10 +63,6 @@ def sql_ts(ms: int | None) -> str | None:
     return iso(ms).replace("T", " ").removesuffix(":00")
 
 
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
 def month_end(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
@@ -84,7 +80,3 @@ def add_months(ms: int, months: int, anchor_day: int) -> int:
     day = min(anchor_day, calendar.monthrange(year, month)[1])
     target = moment.replace(year=year, month=month, day=day)
     return (target - _EPOCH) // timedelta(milliseconds=1)
-
-
-def overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:
-    return max(0, min(a_end, b_end) - max(a_start, b_start))

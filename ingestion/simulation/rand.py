@@ -42,7 +42,3 @@ def uid(rng: random.Random) -> str:
 
 def hex_id(rng: random.Random, length: int = 12) -> str:
     return "%0*x" % (length, rng.getrandbits(4 * length))  # noqa: UP031
-
-
-def weighted(rng: random.Random, items: tuple | list, cum_weights: list[float]):
-    return rng.choices(items, cum_weights=cum_weights)[0]
