@@ -19,7 +19,7 @@ from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
 from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
-from transforms.registry import SilverTable
+from transforms.table import SilverTable
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

@@ -6,7 +6,8 @@ from lakehouse.spark import SparkSetupError
 from orchestration.ingestion.assets import key
 from orchestration.resources import PlatformResource
 from transforms.engine import DuckDBEngine, SparkEngine
-from transforms.registry import SILVER_TABLES, SilverTable
+from transforms.registry import SILVER_TABLES
+from transforms.table import SilverTable
 
 
 def _engine(platform: PlatformResource) -> DuckDBEngine | SparkEngine:

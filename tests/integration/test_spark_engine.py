@@ -40,7 +40,8 @@ from lakehouse.settings import Settings, load_settings
 from lakehouse.spark import JVM_OPTIONS
 from tests.services import free_port
 from transforms.engine import DuckDBEngine, SparkEngine
-from transforms.registry import SILVER_TABLES, SilverTable
+from transforms.registry import SILVER_TABLES
+from transforms.table import SilverTable
 
 pytestmark = pytest.mark.slow
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from transforms.table import Incremental, SilverTable
+
 # Events that arrive without the person doing anything; they never make a user active.
 PASSIVE_EVENT_TYPES = ("notification_received", "email_delivered")
 
@@ -33,3 +35,17 @@ def conform_events(bronze: ir.Table) -> ir.Table:
         is_active=~deduplicated.event_type.isin(PASSIVE_EVENT_TYPES) & deduplicated.user_id.notnull(),
         _batch_id="_batch_id",
     )
+
+
+TABLES = (
+    SilverTable(
+        "silver/events",
+        ("bronze/events",),
+        conform_events,
+        partition_by=("event_date",),
+        description="Events of the three products, one row per event_id (first copy received wins).",
+        keys=("event_id",),
+        # A re-sent or late event lands in the partition of its own day: only those days are rebuilt.
+        incremental=Incremental("event_date"),
+    ),
+)

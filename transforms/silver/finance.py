@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from transforms.table import Incremental, SilverTable
+
 
 def fx_rates(bronze: ir.Table) -> ir.Table:
     """One rate per day and currency; a later export of the same day corrects an earlier one."""
@@ -34,3 +36,23 @@ def ad_spend(bronze: ir.Table, rates: ir.Table) -> ir.Table:
         rate_to_usd=rates.rate_to_usd,
         amount_usd=spend.amount * rates.rate_to_usd,
     )
+
+
+TABLES = (
+    SilverTable(
+        "silver/fx_rates",
+        ("bronze/fx_rates",),
+        fx_rates,
+        description="One USD rate per day and currency.",
+        keys=("rate_date", "currency"),
+        incremental=Incremental("rate_date", filters={"bronze/fx_rates": "date"}),
+    ),
+    SilverTable(
+        "silver/ad_spend",
+        ("bronze/ad_spend", "silver/fx_rates"),
+        ad_spend,
+        description="Ad spend per day, channel and campaign, in USD beside the original currency.",
+        keys=("spend_date", "channel", "campaign", "currency"),
+        incremental=Incremental("spend_date", filters={"bronze/ad_spend": "date"}),
+    ),
+)

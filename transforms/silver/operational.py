@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from transforms.table import Incremental, SilverTable
+
 
 def current_rows(bronze: ir.Table, key: str = "id") -> ir.Table:
     """The latest extracted version of each key; soft- and hard-deleted rows are not current."""
@@ -58,3 +60,36 @@ def subscriptions(bronze: ir.Table) -> ir.Table:
         "updated_at",
         "_batch_id",
     )
+
+
+def _by_id(source: str) -> Incremental:
+    # Every extracted version of a changed id is re-read, so its current row is rebuilt from all of them.
+    return Incremental("id", driver=source, filters={source: "id"})
+
+
+TABLES = (
+    SilverTable(
+        "silver/users",
+        ("bronze/pg_users",),
+        users,
+        description="Current users (no personal data).",
+        keys=("id",),
+        incremental=_by_id("bronze/pg_users"),
+    ),
+    SilverTable(
+        "silver/plans",
+        ("bronze/pg_plans",),
+        plans,
+        description="Current price plans, amounts in major units.",
+        keys=("id",),
+        incremental=_by_id("bronze/pg_plans"),
+    ),
+    SilverTable(
+        "silver/subscriptions",
+        ("bronze/pg_subscriptions",),
+        subscriptions,
+        description="Current subscriptions with trial and end dates.",
+        keys=("id",),
+        incremental=_by_id("bronze/pg_subscriptions"),
+    ),
+)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from transforms.table import Incremental, SilverTable
+
 CHANNELS = ("paid_search", "paid_social", "email", "affiliate", "organic_search", "referral", "direct")
 SEARCH_ENGINES = ("google.", "bing.", "duckduckgo.", "yahoo.", "ecosia.", "baidu.")
 SOCIAL_SOURCES = ("facebook", "instagram", "linkedin", "twitter", "x", "tiktok", "reddit")
@@ -46,3 +48,17 @@ def touchpoints(events: ir.Table) -> ir.Table:
         utm_source="utm_source",
         referrer="referrer",
     )
+
+
+TABLES = (
+    SilverTable(
+        "silver/touchpoints",
+        ("silver/events",),
+        touchpoints,
+        description="Landing page views with the acquisition channel derived from UTM and referrer.",
+        keys=("touchpoint_id",),
+        incremental=Incremental(
+            "touch_date", driver="bronze/events", filters={"silver/events": "event_date"}
+        ),
+    ),
+)

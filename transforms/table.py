@@ -1,0 +1,64 @@
+"""What a silver table is: its inputs, the pure function that builds it, and how it is kept current.
+
+A silver table is built by a pure function over Ibis tables (one per input, in order). Tables with an
+`Incremental` spec are rebuilt only for the scope values (dates, ids, persons) that changed since their
+last run: the engine restricts the inputs to those values, runs the same function, and replaces those
+values in the table (partitions by overwrite, other scopes by MERGE). The function must therefore be
+*local in its scope*: run on inputs restricted to some scope values, it returns exactly the rows a full
+build returns for those values. A full rebuild and any sequence of incremental runs give the same table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import ibis.expr.types as ir
+
+
+@dataclass(frozen=True)
+class Incremental:
+    """How to find and rebuild only what changed.
+
+    column:   the output column whose values scope the work (e.g. `event_date`, `id`, `person_key`).
+    driver:   the lake table whose new rows (files added since this table's last run) say what changed;
+              defaults to the first input.
+    filters:  input name -> that input's column holding scope values; each listed input is restricted
+              with `isin(values)`, unlisted inputs (lookups such as FX rates) are read whole. Defaults to
+              `{driver: column}`.
+    changed:  optional `(new_driver_rows, *inputs) -> table with one column` giving the scope values a
+              change touches, when that is more than the driver's own column (identity stitching touches
+              the user and every anonymous id it links). Default: the distinct values of the driver's
+              filter column in its new rows.
+    restrict: optional `(values: list, *inputs) -> tuple of inputs` for a restriction a column filter
+              cannot express; replaces `filters`.
+    """
+
+    column: str
+    driver: str | None = None
+    filters: Mapping[str, str] = field(default_factory=dict)
+    changed: Callable[..., ir.Table] | None = None
+    restrict: Callable[..., tuple[ir.Table, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class SilverTable:
+    name: str
+    inputs: tuple[str, ...]
+    build: Callable[..., ir.Table]
+    partition_by: tuple[str, ...] = ()
+    description: str = ""
+    keys: tuple[str, ...] = ()  # the grain: one row per combination (checked, and the MERGE keys)
+    incremental: Incremental | None = None
+
+    @property
+    def driver(self) -> str | None:
+        if self.incremental is None:
+            return None
+        return self.incremental.driver or self.inputs[0]
+
+    @property
+    def filters(self) -> Mapping[str, str]:
+        if self.incremental is None:
+            return {}
+        return self.incremental.filters or {self.driver: self.incremental.column}
