@@ -7,17 +7,25 @@ engine.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 
+from lakehouse.storage import filesystem_for
+
 COMMIT_RETRIES = 8
+# Commit metadata key under which a derived table records the input versions it was built from.
+PROCESSED_KEY = "lakehouse.inputs"
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,14 @@ class DeltaRsLake:
 
     def version(self, table: str) -> int | None:
         return self._table(table).version() if self.exists(table) else None
+
+    def row_count(self, table: str) -> int:
+        """Rows in the current snapshot, from the log's file statistics (no data is read)."""
+        actions = pa.table(self._table(table).get_add_actions(flatten=True))
+        return int(pc.sum(actions["num_records"]).as_py() or 0)
+
+    def schema(self, table: str) -> pa.Schema:
+        return pa.schema(self._table(table).schema().to_arrow())
 
     def read(self, table: str, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
         # Not to_pyarrow_dataset(): scanning it aborts the interpreter at exit (deltalake 1.6).
@@ -136,28 +152,138 @@ class DeltaRsLake:
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), rows, skipped=not todo, app_ids=tuple(todo))
 
-    def overwrite(self, table: str, data: pa.Table, *, partition_by: list[str] | None = None) -> Commit:
-        return self._write(table, data, mode="overwrite", partition_by=partition_by)
+    def overwrite(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
+        """Replace the whole table; `processed` records the input versions it was built from."""
+        return self._write(table, data, mode="overwrite", partition_by=partition_by, processed=processed)
 
-    def merge(self, table: str, data: pa.Table, keys: list[str]) -> Commit:
-        """Upsert by keys: matching rows are replaced, new rows inserted."""
-        if not self.exists(table):
-            return self.overwrite(table, data)
-        predicate = " AND ".join(f"target.{k} = source.{k}" for k in keys)
+    def replace(
+        self,
+        table: str,
+        data: pa.Table,
+        column: str,
+        values: Iterable[Any],
+        *,
+        partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
+        """Replace every row whose `column` is one of `values` by `data`, in one commit.
+
+        On a partition column this rewrites exactly those partitions (Delta's replaceWhere).
+        """
 
         def commit() -> None:
-            (
-                self._table(table)
-                .merge(data, predicate, source_alias="source", target_alias="target")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute()
+            write_deltalake(
+                self.uri(table),
+                data,
+                mode="overwrite",
+                predicate=_in_predicate(column, values),
+                partition_by=partition_by,
+                storage_options=self.storage_options or None,
+                commit_properties=_processed(processed),
             )
 
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), data.num_rows)
 
-    def _write(self, table: str, data: pa.Table, *, mode: str, partition_by: list[str] | None) -> Commit:
+    def merge(
+        self,
+        table: str,
+        data: pa.Table,
+        keys: list[str],
+        *,
+        scope: tuple[str, Iterable[Any]] | None = None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
+        """Upsert by keys: matching rows are replaced, new rows inserted.
+
+        With a scope `(column, values)`, the source is the whole truth for those values: target rows in
+        the scope that the source no longer has are deleted (a session merged into another, an
+        anonymous person stitched to a user).
+        """
+        if not self.exists(table):
+            return self.overwrite(table, data, processed=processed)
+        predicate = " AND ".join(f"target.{k} = source.{k}" for k in keys)
+
+        def commit() -> None:
+            merger = (
+                self._table(table)
+                .merge(
+                    data,
+                    predicate,
+                    source_alias="source",
+                    target_alias="target",
+                    commit_properties=_processed(processed),
+                )
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+            )
+            if scope is not None:
+                column, values = scope
+                merger = merger.when_not_matched_by_source_delete(_in_predicate(f"target.{column}", values))
+            merger.execute()
+
+        _retry_on_conflict(commit)
+        return Commit(table, self._table(table).version(), data.num_rows)
+
+    def processed(self, table: str) -> dict[str, int | None] | None:
+        """The input versions the table's latest build recorded (maintenance commits record none)."""
+        for entry in self.history(table):
+            if PROCESSED_KEY in entry:
+                return json.loads(entry[PROCESSED_KEY])
+        return None
+
+    def added_files(self, table: str, since: int, until: int) -> list[AddedFile] | None:
+        """Data files added by the commits after version `since` up to `until`, read from the log.
+
+        Compaction adds files with `dataChange: false`: rows moved, nothing changed, so they are left
+        out. None when a commit's log entry is gone (log retention): the caller must rebuild in full.
+        """
+        filesystem, base = filesystem_for(self.uri(table), self.storage_options)
+        added: list[AddedFile] = []
+        for version in range(since + 1, until + 1):
+            try:
+                with filesystem.open_input_stream(f"{base}/_delta_log/{version:020d}.json") as stream:
+                    lines = stream.read().decode().splitlines()
+            except (FileNotFoundError, OSError):
+                return None
+            for line in lines:
+                action = json.loads(line).get("add") if line else None
+                if action and action.get("dataChange", True):
+                    added.append(AddedFile(unquote(action["path"]), action.get("partitionValues") or {}))
+        return added
+
+    def read_files(self, table: str, files: list[AddedFile], columns: list[str]) -> pa.Table:
+        """The given columns of the rows in these data files; partition columns from the log."""
+        filesystem, base = filesystem_for(self.uri(table), self.storage_options)
+        schema = self.schema(table)
+        fields = [pa.field(name, schema.field(name).type) for name in columns]
+        pieces = []
+        for file in files:
+            stored = [name for name in columns if name not in file.partition_values]
+            piece = pq.read_table(f"{base}/{file.path}", columns=stored, filesystem=filesystem)
+            for name, value in file.partition_values.items():
+                if name in columns:
+                    values = pa.array([value] * piece.num_rows, pa.string())
+                    piece = piece.append_column(name, values.cast(schema.field(name).type))
+            pieces.append(piece.select(columns).cast(pa.schema(fields)))
+        return pa.concat_tables(pieces) if pieces else pa.schema(fields).empty_table()
+
+    def _write(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        mode: str,
+        partition_by: list[str] | None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
         def commit() -> None:
             write_deltalake(
                 self.uri(table),
@@ -166,10 +292,42 @@ class DeltaRsLake:
                 partition_by=partition_by,
                 schema_mode="merge" if mode == "append" else "overwrite",
                 storage_options=self.storage_options or None,
+                commit_properties=_processed(processed),
             )
 
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), data.num_rows)
+
+
+@dataclass(frozen=True)
+class AddedFile:
+    path: str  # relative to the table's root
+    partition_values: dict[str, str | None]
+
+
+def _processed(versions: Mapping[str, int | None] | None) -> CommitProperties | None:
+    if versions is None:
+        return None
+    return CommitProperties(custom_metadata={PROCESSED_KEY: json.dumps(dict(versions), sort_keys=True)})
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        raise ValueError("a scope value cannot be null")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"'{value.isoformat()}'"
+    if isinstance(value, date):
+        return f"'{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _in_predicate(column: str, values: Iterable[Any]) -> str:
+    literals = sorted({_literal(value) for value in values})
+    return f"{column} IN ({', '.join(literals)})" if literals else "false"
 
 
 def _transaction_version(snapshot: DeltaTable, app_id: str) -> int | None:
@@ -191,4 +349,4 @@ def _retry_on_conflict(commit: Callable[[], None]) -> None:
             time.sleep(0.05 * 2**attempt)
 
 
-__all__ = ["Commit", "DeltaRsLake", "TableNotFoundError"]
+__all__ = ["AddedFile", "Commit", "DeltaRsLake", "TableNotFoundError"]

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     sim_dirt: bool = Field(True, description="inject duplicates, late events, malformed lines, drift")
     sim_start: date = Field(date(2026, 1, 24), description="first day of simulated activity")
     sim_days: int = Field(14, ge=1, le=3660, description="days of simulated activity")
+    vacuum_retention_hours: int = Field(
+        168,
+        ge=0,
+        description=(
+            "hours a data file outlives the table version that stopped using it before maintenance "
+            "vacuums it; below 168 a reader of an older version may fail"
+        ),
+    )
 
     @field_validator("lake_root", "landing_root")
     @classmethod

@@ -15,6 +15,7 @@ from orchestration.ingestion.automation import (
     postgres_full_resync,
     weekly_full_resync,
 )
+from orchestration.maintenance.assets import daily_lake_maintenance, lake_maintenance, lake_tables
 from orchestration.progress import progress_logger
 from orchestration.resources import PlatformResource
 from orchestration.sources.assets import source_definitions
@@ -26,14 +27,27 @@ everything = dg.define_asset_job(
     description="Sources to dashboards: the whole graph in one run.",
 )
 
+build_silver = dg.define_asset_job(
+    "build_silver",
+    selection=dg.AssetSelection.groups("sources", "bronze", "silver"),
+    description="Sources to silver: ingest what is new and bring every silver table up to date.",
+)
+
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     definitions = dg.Definitions.merge(
         source_definitions(settings.simulates_sources),
         dg.Definitions(
-            assets=[*BRONZE_ASSETS, *SILVER_ASSETS, warehouse_models, published_warehouse, *DASHBOARD_SPECS],
-            jobs=[everything, ingest_and_build, postgres_full_resync],
-            schedules=[weekly_full_resync],
+            assets=[
+                *BRONZE_ASSETS,
+                *SILVER_ASSETS,
+                lake_tables,
+                warehouse_models,
+                published_warehouse,
+                *DASHBOARD_SPECS,
+            ],
+            jobs=[everything, build_silver, ingest_and_build, postgres_full_resync, lake_maintenance],
+            schedules=[weekly_full_resync, daily_lake_maintenance],
             sensors=[landing_zone_sensor],
             resources={"platform": PlatformResource(), "dbt": dbt_resource},
             executor=dg.in_process_executor,

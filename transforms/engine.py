@@ -8,24 +8,45 @@ master, compiles the expression with Ibis's PySpark backend, and writes the resu
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.operations as ops
+import ibis.expr.types as ir
 import pyarrow as pa
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
 from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
+from transforms.incremental import Mode, plan
 from transforms.table import SilverTable
 
 if TYPE_CHECKING:
+    from ibis.backends import BaseBackend
     from pyspark.sql import DataFrame
 
     from lakehouse.lake_spark import DeltaSparkLake
     from lakehouse.settings import Settings
+
+
+@dataclass(frozen=True)
+class SilverRun:
+    """What one run of a silver table did: the commit, the rows it wrote, and why."""
+
+    table: str
+    mode: Mode
+    reason: str
+    commit: Commit | None
+    written: pa.Table | None  # the rows this run wrote (the whole table on a full build)
+    scope_values: int = 0  # how many scope values an incremental run rebuilt
+
+    @property
+    def version(self) -> int | None:
+        return self.commit.version if self.commit else None
 
 
 @dataclass
@@ -35,6 +56,11 @@ class DuckDBEngine:
     lake: DeltaRsLake
 
     def build(self, table: SilverTable) -> pa.Table:
+        with self._inputs(table) as (con, inputs):
+            return con.to_pyarrow(table.build(*inputs))
+
+    @contextmanager
+    def _inputs(self, table: SilverTable) -> Iterator[tuple[BaseBackend, list[ir.Table]]]:
         con = ibis.duckdb.connect()
         try:
             load_delta(con.con, self.lake.storage_options)
@@ -43,13 +69,53 @@ class DuckDBEngine:
                 alias = f"input_{number}"
                 con.con.execute(f"CREATE VIEW {alias} AS SELECT * FROM delta_scan('{self.lake.uri(name)}')")
                 inputs.append(con.table(alias))
-            return con.to_pyarrow(table.build(*inputs))
+            yield con, inputs
         finally:
             con.disconnect()
 
-    def run(self, table: SilverTable) -> Commit:
-        result = self.build(table)
-        return self.lake.overwrite(table.name, result, partition_by=list(table.partition_by) or None)
+    def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
+        """Build the table, or only the scope values its driver's new rows touch (transforms/table.py)."""
+        todo = plan(self.lake, table, full=full)
+        partition_by = list(table.partition_by) or None
+        if todo.mode == "unchanged":
+            return SilverRun(table.name, "unchanged", todo.reason, None, None)
+        if todo.mode == "full":
+            result = self.build(table)
+            commit = self.lake.overwrite(
+                table.name, result, partition_by=partition_by, processed=todo.processed
+            )
+            return SilverRun(table.name, "full", todo.reason, commit, result)
+        spec = table.incremental
+        with self._inputs(table) as (con, inputs):
+            new_rows = ibis.memtable(todo.new_rows)
+            if spec.changed is not None:
+                touched = spec.changed(new_rows, *inputs)
+            else:
+                touched = new_rows.select(new_rows[table.filters.get(table.driver, spec.column)])
+            values = _distinct(con.to_pyarrow(touched.distinct()))
+            if spec.restrict is not None:
+                restricted = spec.restrict(values, *inputs)
+            else:
+                restricted = [
+                    t.filter(t[table.filters[name]].isin(values)) if name in table.filters else t
+                    for name, t in zip(table.inputs, inputs, strict=True)
+                ]
+            result = con.to_pyarrow(table.build(*restricted)) if values else None
+        if result is None:  # nothing in scope (only rows without scope values): record progress only
+            result = self.lake.schema(table.name).empty_table()
+        if spec.column in table.partition_by:
+            commit = self.lake.replace(
+                table.name, result, spec.column, values, partition_by=partition_by, processed=todo.processed
+            )
+        else:
+            commit = self.lake.merge(
+                table.name, result, list(table.keys), scope=(spec.column, values), processed=todo.processed
+            )
+        return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
+
+
+def _distinct(column_table: pa.Table) -> list[Any]:
+    return [value for value in column_table.column(0).to_pylist() if value is not None]
 
 
 class _SparkCompiler(PySparkCompiler):
@@ -122,7 +188,10 @@ class SparkEngine:
 
         return to_arrow(self.dataframe(table))
 
-    def run(self, table: SilverTable) -> Commit:
-        return self.lake.overwrite(
+    def run(self, table: SilverTable, *, full: bool = True) -> SilverRun:
+        """A full build on the cluster. It records no input versions, so the next run of the default
+        engine rebuilds in full before it goes incremental again."""
+        commit = self.lake.overwrite(
             table.name, self.dataframe(table), partition_by=list(table.partition_by) or None
         )
+        return SilverRun(table.name, "full", "the Spark engine builds in full", commit, None)

@@ -7,10 +7,34 @@ from __future__ import annotations
 
 from graphlib import TopologicalSorter
 
-from transforms.silver import events, finance, operational, touchpoints
+from transforms.silver import (
+    ai_usage,
+    billing,
+    catalog,
+    costs,
+    events,
+    finance,
+    history,
+    learning,
+    operational,
+    sessions,
+    touchpoints,
+)
 from transforms.table import SilverTable
 
-_DECLARED = (*events.TABLES, *touchpoints.TABLES, *operational.TABLES, *finance.TABLES)
+_DECLARED = (
+    *events.TABLES,
+    *sessions.TABLES,
+    *touchpoints.TABLES,
+    *operational.TABLES,
+    *history.TABLES,
+    *catalog.TABLES,
+    *finance.TABLES,
+    *billing.TABLES,
+    *costs.TABLES,
+    *learning.TABLES,
+    *ai_usage.TABLES,
+)
 
 BY_NAME = {table.name: table for table in _DECLARED}
 

@@ -1,4 +1,8 @@
-"""Silver assets: one per silver table, built by its pure Ibis transform on the configured engine."""
+"""Silver assets: one per silver table, built by its pure Ibis transform on the configured engine.
+
+Each run rebuilds only what its driver table gained since the last run (transforms/incremental.py);
+`full_rebuild` in the run config rebuilds everything.
+"""
 
 import dagster as dg
 
@@ -8,6 +12,10 @@ from orchestration.resources import PlatformResource
 from transforms.engine import DuckDBEngine, SparkEngine
 from transforms.registry import SILVER_TABLES
 from transforms.table import SilverTable
+
+
+class SilverConfig(dg.Config):
+    full_rebuild: bool = False
 
 
 def _engine(platform: PlatformResource) -> DuckDBEngine | SparkEngine:
@@ -29,16 +37,24 @@ def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         group_name="silver",
         description=table.description,
     )
-    def _asset(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
-        commit = _engine(platform).run(table)
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": commit.rows,
-                "delta_version": commit.version,
-                "engine": platform.settings.engine,
-                "inputs": {name: platform.lake.version(name) for name in table.inputs},
-            }
-        )
+    def _asset(
+        context: dg.AssetExecutionContext, config: SilverConfig, platform: PlatformResource
+    ) -> dg.MaterializeResult:
+        run = _engine(platform).run(table, full=config.full_rebuild)
+        context.log.info(f"{table.name}: {run.mode} ({run.reason})")
+        lake = platform.lake
+        metadata = {
+            "dagster/row_count": lake.row_count(table.name),
+            "delta_version": lake.version(table.name),
+            "engine": platform.settings.engine,
+            "mode": run.mode,
+            "reason": run.reason,
+            "rows_written": run.commit.rows if run.commit else 0,
+            "inputs": {name: lake.version(name) for name in table.inputs},
+        }
+        if run.mode == "incremental":
+            metadata["scope_values_rebuilt"] = run.scope_values
+        return dg.MaterializeResult(metadata=metadata)
 
     return _asset
 

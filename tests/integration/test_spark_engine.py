@@ -176,8 +176,8 @@ def _assert_same_silver(built_on_duckdb: DeltaRsLake, spark_root: str) -> None:
 def _build_on_spark(engine: SparkEngine) -> None:
     started = time.perf_counter()
     for table in SILVER_TABLES:
-        commit = engine.run(table)
-        assert commit.rows > 0 and commit.version == 0, commit
+        run = engine.run(table)
+        assert run.commit.rows > 0 and run.version == 0, run
     print(f"Spark built silver in {time.perf_counter() - started:.1f} s")
 
 

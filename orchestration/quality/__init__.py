@@ -1,0 +1,1 @@
+"""The silver quality suites as Dagster asset checks."""

@@ -1,0 +1,1 @@
+"""Quality gates of the silver tables: declared suites, validated with Great Expectations, results kept."""

@@ -1,0 +1,206 @@
+"""Billing facts (invoices, their lines, payments, refunds) in major units and in USD.
+
+Money is converted at the USD rate of the transaction's UTC day; when that day has no rate, the latest
+earlier one is used and `fx_rate_date` says which day it came from. USD is 1 whether or not the FX export
+lists it. Each table is the current row of its PostgreSQL table, so it is local in `id`; FX rates are a
+lookup read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ibis
+import ibis.expr.types as ir
+
+from transforms.silver.operational import current_rows
+from transforms.table import Incremental, SilverTable
+
+MICROSECONDS_PER_DAY = 86_400_000_000
+
+
+def with_usd_rate(rows: ir.Table, day: str, rates: ir.Table) -> ir.Table:
+    """`rows` plus `fx_rate` (USD per unit of `currency` on `day`) and `fx_rate_date` (the rate's day).
+
+    The as-of lookup runs on the distinct (currency, day) pairs, so its non-equi join is as small as the
+    rate history, whatever the number of rows. A currency with no rate on or before the day stays null.
+    """
+    wanted = rows.select(currency=rows.currency, _day=rows[day]).distinct()
+    earlier = wanted.join(rates, [wanted.currency == rates.currency, rates.rate_date <= wanted._day])
+    latest = ibis.row_number().over(
+        group_by=[earlier.currency, earlier._day], order_by=ibis.desc(earlier.rate_date)
+    )
+    picked = earlier.mutate(_latest=latest).filter(lambda t: t._latest == 0)
+    looked_up = rows.left_join(picked, [rows.currency == picked.currency, rows[day] == picked._day])
+    is_usd = rows.currency == "USD"
+    return looked_up.select(
+        *(rows[column] for column in rows.columns),
+        fx_rate=ibis.cases((is_usd, ibis.literal(1.0)), else_=picked.rate_to_usd),
+        fx_rate_date=ibis.cases((is_usd, rows[day]), else_=picked.rate_date),
+    )
+
+
+def major(minor: ir.IntegerValue) -> ir.FloatingValue:
+    return minor.cast("float64") / 100
+
+
+def _in_usd(table: ir.Table, *columns: str) -> ir.Table:
+    return table.mutate(**{f"{column}_usd": table[column] * table.fx_rate for column in columns})
+
+
+def invoices(bronze: ir.Table, rates: ir.Table) -> ir.Table:
+    current = current_rows(bronze)
+    converted = with_usd_rate(
+        current.select(
+            "id",
+            "user_id",
+            "subscription_id",
+            "number",
+            "status",
+            "billing_reason",
+            "period_start",
+            "period_end",
+            "paid_at",
+            "created_at",
+            "updated_at",
+            "_batch_id",
+            currency=current.currency.strip(),
+            subtotal=major(current.subtotal),
+            discount_total=major(current.discount_total),
+            tax_rate=current.tax_rate.cast("float64"),
+            tax=major(current.tax),
+            total=major(current.total),
+            amount_paid=major(current.amount_paid),
+            amount_refunded=major(current.amount_refunded),
+            invoice_date=current.created_at.date(),
+        ),
+        "invoice_date",
+        rates,
+    )
+    return _in_usd(converted, "subtotal", "discount_total", "tax", "total", "amount_paid", "amount_refunded")
+
+
+def invoice_lines(bronze: ir.Table, rates: ir.Table) -> ir.Table:
+    """Lines with their service period [service_start, service_end): the end is exclusive.
+
+    `service_days` is the period's exact length in days (fractional for a proration that starts mid-day),
+    so the part recognized in a month is amount × (overlap of the period with the month) / service_days,
+    both measured the same way. A line is created with its invoice, so its own `created_at` is the
+    invoice's day.
+    """
+    current = current_rows(bronze)
+    length = current.period_end.delta(current.period_start, unit="microsecond")
+    converted = with_usd_rate(
+        current.select(
+            "id",
+            "invoice_id",
+            "subscription_id",
+            "plan_id",
+            "product",
+            "kind",
+            "quantity",
+            "created_at",
+            "updated_at",
+            "_batch_id",
+            currency=current.currency.strip(),
+            unit_amount=major(current.unit_amount),
+            amount=major(current.amount),
+            discount_amount=major(current.discount_amount),
+            net_amount=major(current.amount - current.discount_amount),
+            service_start=current.period_start,
+            service_end=current.period_end,
+            service_days=length.cast("float64") / MICROSECONDS_PER_DAY,
+            invoice_date=current.created_at.date(),
+        ),
+        "invoice_date",
+        rates,
+    )
+    return _in_usd(converted, "unit_amount", "amount", "discount_amount", "net_amount")
+
+
+def payments(bronze: ir.Table, rates: ir.Table) -> ir.Table:
+    """Payment attempts; `fee` is charged on succeeded ones only (0 on failures)."""
+    current = current_rows(bronze)
+    converted = with_usd_rate(
+        current.select(
+            "id",
+            "invoice_id",
+            "user_id",
+            "status",
+            "failure_code",
+            "attempt",
+            "created_at",
+            "updated_at",
+            "_batch_id",
+            currency=current.currency.strip(),
+            amount=major(current.amount),
+            fee=major(current.fee),
+            payment_date=current.created_at.date(),
+        ),
+        "payment_date",
+        rates,
+    )
+    return _in_usd(converted, "amount", "fee")
+
+
+def refunds(bronze: ir.Table, rates: ir.Table) -> ir.Table:
+    """Refunds at the rate of the refund's own day; `revenue_amount` is the revenue it reverses."""
+    current = current_rows(bronze)
+    converted = with_usd_rate(
+        current.select(
+            "id",
+            "payment_id",
+            "invoice_id",
+            "invoice_line_id",
+            "user_id",
+            "reason",
+            "created_at",
+            "updated_at",
+            "_batch_id",
+            currency=current.currency.strip(),
+            amount=major(current.amount),
+            tax_amount=major(current.tax_amount),
+            revenue_amount=major(current.amount - current.tax_amount),
+            refund_date=current.created_at.date(),
+        ),
+        "refund_date",
+        rates,
+    )
+    return _in_usd(converted, "amount", "tax_amount", "revenue_amount")
+
+
+def _by_id(source: str) -> Incremental:
+    # Every extracted version of a changed id is re-read; FX rates, a lookup, are read whole.
+    return Incremental("id", driver=source, filters={source: "id"})
+
+
+def _table(name: str, build: Callable[..., ir.Table], description: str) -> SilverTable:
+    source = f"bronze/pg_{name}"
+    return SilverTable(
+        f"silver/{name}",
+        (source, "silver/fx_rates"),
+        build,
+        description=description,
+        keys=("id",),
+        incremental=_by_id(source),
+    )
+
+
+TABLES = (
+    _table(
+        "invoices",
+        invoices,
+        "Current invoices in major units and in USD at the rate of the invoice's day.",
+    ),
+    _table(
+        "invoice_lines",
+        invoice_lines,
+        "Current invoice lines with net amount and service period [start, end), in USD at the invoice's day.",
+    ),
+    _table("payments", payments, "Payment attempts with fees, in USD at the rate of the payment's day."),
+    _table(
+        "refunds",
+        refunds,
+        "Refunds with the revenue they reverse, in USD at the rate of the refund's day.",
+    ),
+)

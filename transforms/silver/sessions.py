@@ -1,0 +1,149 @@
+"""Identity stitching (anonymous id -> user at signup) and each person's events cut into sessions.
+
+A person is the user an event names, else the user its anonymous id signed up as (also for the anonymous
+activity before the signup), else the anonymous id. A session is a run of one person's events, in the
+order (occurred_at, event_id), that starts at the person's first event, after a gap of MORE than
+30 minutes (a gap of exactly 30 minutes continues the session), and at every page view carrying UTM tags
+or a referrer (a new campaign click is a new visit, as web analytics count it). Passive events
+(notifications, delivered e-mails) happen without the person and belong to no session.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+
+from transforms.silver.events import PASSIVE_EVENT_TYPES
+from transforms.table import Incremental, SilverTable
+
+# An integer made an interval: the sqlglot in use cannot write an interval literal for DuckDB.
+SESSION_TIMEOUT = ibis.literal(30).as_interval("m")
+ACQUISITION_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
+
+
+def _signups(events: ir.Table) -> ir.Table:
+    return events.filter(
+        (events.event_type == "signup") & events.anonymous_id.notnull() & events.user_id.notnull()
+    )
+
+
+def identities(events: ir.Table) -> ir.Table:
+    """Each anonymous id that signed up, with the user of its first signup (earliest, then event_id)."""
+    signups = _signups(events)
+    first = ibis.row_number().over(
+        group_by=signups.anonymous_id, order_by=[signups.occurred_at, signups.event_id]
+    )
+    ranked = signups.mutate(_signup=first)
+    return ranked.filter(ranked._signup == 0).select("anonymous_id", "user_id", stitched_at="occurred_at")
+
+
+def with_person(events: ir.Table, links: ir.Table) -> ir.Table:
+    """Events with `person_user` (their user or stitched user, else null) and `person_key`."""
+    stitch = links.select(_stitched_anonymous_id="anonymous_id", _stitched_user_id="user_id")
+    joined = events.left_join(stitch, events.anonymous_id == stitch._stitched_anonymous_id)
+    person_user = joined.user_id.coalesce(joined._stitched_user_id)
+    return joined.mutate(person_user=person_user, person_key=person_user.coalesce(joined.anonymous_id)).drop(
+        "_stitched_anonymous_id", "_stitched_user_id"
+    )
+
+
+def _acquired(events: ir.Table) -> ir.BooleanValue:
+    """A page view that a campaign or another site sent: it opens a new visit."""
+    tagged = [events[name].notnull() & (events[name] != "") for name in ACQUISITION_FIELDS]
+    return (events.event_type == "page_view") & ibis.or_(*tagged)
+
+
+def sessions(events: ir.Table) -> ir.Table:
+    # touchpoints.py reads this module's tables, so the channel rule is imported when a build runs.
+    from transforms.silver.touchpoints import classify_channel
+
+    acted = events.filter(~events.event_type.isin(PASSIVE_EVENT_TYPES))
+    keyed = with_person(acted, identities(events)).filter(lambda t: t.person_key.notnull())
+    order = [keyed.occurred_at, keyed.event_id]
+    previous_at = keyed.occurred_at.lag().over(group_by=keyed.person_key, order_by=order)
+    starts = keyed.mutate(
+        _starts=previous_at.isnull() | (keyed.occurred_at > previous_at + SESSION_TIMEOUT) | _acquired(keyed)
+    )
+    running = ibis.cumulative_window(
+        group_by=starts.person_key, order_by=[starts.occurred_at, starts.event_id]
+    )
+    numbered = starts.mutate(_session=starts._starts.cast("int64").sum().over(running))
+    extent = numbered.group_by(["person_key", "_session"]).aggregate(
+        ended_at=numbered.occurred_at.max(), event_count=numbered.event_id.count()
+    )
+    landings = numbered.filter(numbered._starts)
+    visits = landings.join(extent, ["person_key", "_session"])
+    return visits.select(
+        session_id=visits.person_key + ":" + visits.event_id,
+        person_key=visits.person_key,
+        user_id=visits.person_user,
+        anonymous_id=visits.anonymous_id,
+        started_at=visits.occurred_at,
+        ended_at=visits.ended_at,
+        session_date=visits.event_date,
+        event_count=visits.event_count,
+        product=visits.product,
+        landing_event_id=visits.event_id,
+        landing_event_type=visits.event_type,
+        utm_source=visits.utm_source,
+        utm_medium=visits.utm_medium,
+        utm_campaign=visits.utm_campaign,
+        referrer=visits.referrer,
+        device=visits.device,
+        channel=classify_channel(visits.utm_source, visits.utm_medium, visits.referrer),
+    )
+
+
+def signed_up_anonymous_ids(new_rows: ir.Table, events: ir.Table) -> ir.Table:
+    """The anonymous ids a new signup may stitch: only their own signups decide their user."""
+    return _signups(new_rows).select("anonymous_id").distinct()
+
+
+def touched_persons(new_rows: ir.Table, events: ir.Table) -> ir.Table:
+    """The persons whose sessions new events change (person_key): the person of each new event, and for
+    a new signup its anonymous id and every user that id ever signed up as. The anonymous id's sessions
+    move to a user, and a late signup older than the known one moves them from one user to another."""
+    new = new_rows.select("event_type", "user_id", "anonymous_id")
+    acted = new.filter(~new.event_type.isin(PASSIVE_EVENT_TYPES))
+    own = with_person(acted, identities(events)).select("person_key")
+    new_signups = _signups(new)
+    anonymous = new_signups.select(person_key="anonymous_id")
+    all_signups = _signups(events)
+    linked = all_signups.semi_join(new_signups, "anonymous_id").select(person_key="user_id")
+    persons = ibis.union(own, anonymous, linked, distinct=True)
+    return persons.filter(persons.person_key.notnull())
+
+
+def events_of_persons(values: list, events: ir.Table) -> tuple[ir.Table]:
+    """Every event, of all time, of the persons in `values`: their sessions are then rebuilt whole."""
+    keyed = with_person(events, identities(events))
+    return (keyed.filter(keyed.person_key.isin(values)).select(*events.columns),)
+
+
+TABLES = (
+    SilverTable(
+        "silver/identities",
+        ("silver/events",),
+        identities,
+        description="Anonymous ids stitched to the user of their first signup.",
+        keys=("anonymous_id",),
+        # An anonymous id's user depends only on its own signups, all of which the filter reads.
+        incremental=Incremental(
+            "anonymous_id",
+            driver="bronze/events",
+            filters={"silver/events": "anonymous_id"},
+            changed=signed_up_anonymous_ids,
+        ),
+    ),
+    SilverTable(
+        "silver/sessions",
+        ("silver/events",),
+        sessions,
+        description="Visits: a person's events without a gap over 30 minutes, with the landing's channel.",
+        keys=("session_id",),
+        # A person's sessions depend only on that person's events (all time, stitched identity included).
+        incremental=Incremental(
+            "person_key", driver="bronze/events", changed=touched_persons, restrict=events_of_persons
+        ),
+    ),
+)
