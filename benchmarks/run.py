@@ -92,7 +92,93 @@ def ingestion_memory(work: Path, scale: float, days: int) -> dict:
     return {"scale": scale, "generation_seconds": generation, "report": measured.report}
 
 
-def write_report(path: Path, rate: dict, memory: dict | None) -> str:
+def _world(work: Path, scale: float, days: int) -> dict[str, str]:
+    return {
+        "LAKEHOUSE_DATA_DIR": str(work / f"silver-{scale}" / "data"),
+        "LAKEHOUSE_SIM_SEED": "7",
+        "LAKEHOUSE_SIM_USERS": str(round(4000 * scale)),
+        "LAKEHOUSE_SIM_START": "2025-01-01",
+        "LAKEHOUSE_SIM_DAYS": str(days),
+    }
+
+
+def silver_build(work: Path, scale: float, days: int, new_days: int, repeat: int) -> dict:
+    """Full silver builds on DuckDB and on Spark from the same bronze, alternating; with new_days, first
+    an incremental run after those days landed (the world simulated and built without them before)."""
+    result: dict = {"scale": scale, "days": days}
+    if new_days:
+        earlier = _world(work, scale, days - new_days)
+        run_step("benchmarks.silver_steps", "sources", env=earlier)
+        result["before"] = run_step("benchmarks.silver_steps", "duckdb", env=earlier).report
+    env = _world(work, scale, days)
+    result["sources"] = run_step("benchmarks.silver_steps", "sources", env=env).report
+    if new_days:
+        result["incremental"] = run_step("benchmarks.silver_steps", "incremental", env=env).report
+    best: dict[str, dict] = {}
+    for _ in range(repeat):
+        for engine in ("duckdb", "spark"):
+            measured = run_step("benchmarks.silver_steps", engine, env=env).report
+            if engine not in best or measured["seconds"] < best[engine]["seconds"]:
+                best[engine] = measured
+    result["full"] = best
+    return result
+
+
+def _silver_lines(builds: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Silver full build: DuckDB engine vs Spark engine",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
+        "Every silver table (31, in dependency order) rebuilt in full from the same bronze, simulated and "
+        "ingested first; one process per build, the engines alternating, best of the repetitions. Spark "
+        "runs on `local[*]` and its time includes starting the session (shown apart).",
+        "",
+        "| scale | bronze events | silver events | DuckDB s | DuckDB peak | Spark s (start-up) | Spark peak "
+        "| Spark / DuckDB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for build in builds:
+        duck, spark = build["full"]["duckdb"], build["full"]["spark"]
+        lines.append(
+            f"| {build['scale']} | {duck['bronze_events']:,} | {duck['silver_events']:,} "
+            f"| {duck['seconds']:.1f} | {duck['peak_rss_mib']:,.0f} MiB "
+            f"| {spark['seconds']:.1f} ({spark['startup_seconds']:.1f}) | {spark['peak_rss_mib']:,.0f} MiB "
+            f"| **{spark['seconds'] / duck['seconds']:.1f}×** |"
+        )
+    lines.append("")
+    lines.append("Target: DuckDB at least 5 times faster than Spark at scale 1.")
+    for build in builds:
+        if "incremental" not in build:
+            continue
+        inc, full = build["incremental"], build["full"]["duckdb"]
+        new = inc["bronze_events"] - build["before"]["bronze_events"]
+        rebuilt = {name: t for name, t in inc["tables"].items() if t["mode"] != "unchanged"}
+        slowest = sorted(inc["tables"].items(), key=lambda item: -item[1]["seconds"])[:5]
+        lines += [
+            "",
+            "## An incremental day",
+            "",
+            f"Scale {build['scale']}: the world built up to day {build['days'] - build['new_days']}, then "
+            f"{build['new_days']} more days landed and were ingested: {new:,} new bronze events, "
+            f"{new / inc['bronze_events']:.1%} of {inc['bronze_events']:,}. The incremental run of every "
+            f"silver table took **{inc['seconds']:.2f} s against {full['seconds']:.2f} s for the full build "
+            f"({inc['seconds'] / full['seconds']:.1%})** (target: at most 5 %); {len(rebuilt)} tables had "
+            "changes to rebuild, the others were unchanged.",
+            "",
+            "Slowest tables of the incremental run: "
+            + ", ".join(f"{name} {t['seconds']:.2f} s ({t['mode']})" for name, t in slowest)
+            + ".",
+        ]
+    return lines
+
+
+def write_report(path: Path, rate: dict | None, memory: dict | None, silver: list[dict]) -> str:
+    if rate is None:  # --skip-ingestion: keep the ingestion figures of the last full run
+        kept = path.read_text().split("\n## Silver full build")[0].rstrip("\n").splitlines()
+        text = "\n".join(kept + _silver_lines(silver)) + "\n"
+        path.write_text(text)
+        return text
     daily = rate["layouts"]["daily"]
     p = daily["best"]["platform"]
     lines = [
@@ -142,6 +228,7 @@ def write_report(path: Path, rate: dict, memory: dict | None) -> str:
             f"{r['seconds']:.0f} s; **peak resident memory {r['peak_rss_mib']:,.0f} MiB** "
             "(target: under 2 GiB).",
         ]
+    lines += _silver_lines(silver) if silver else []
     text = "\n".join(lines) + "\n"
     path.write_text(text)
     return text
@@ -153,17 +240,29 @@ def main() -> int:
     parser.add_argument("--memory-scale", type=float, default=10.0, help="world for peak memory (0: skip)")
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--silver-scales", default="1,10", help="worlds for the silver engine comparison (empty: skip)"
+    )
+    parser.add_argument("--new-days", type=int, default=4, help="days landing for the incremental run")
+    parser.add_argument("--skip-ingestion", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as folder:
         work = Path(folder)
-        print(f"ingestion rate at scale {args.scale} ...", flush=True)
-        rate = ingestion_rate(work, args.scale, args.days, args.repeat)
-        memory = None
-        if args.memory_scale:
-            print(f"ingestion peak memory at scale {args.memory_scale} ...", flush=True)
-            memory = ingestion_memory(work, args.memory_scale, args.days)
-    print(write_report(args.out, rate, memory))
+        rate = memory = None
+        if not args.skip_ingestion:
+            print(f"ingestion rate at scale {args.scale} ...", flush=True)
+            rate = ingestion_rate(work, args.scale, args.days, args.repeat)
+            if args.memory_scale:
+                print(f"ingestion peak memory at scale {args.memory_scale} ...", flush=True)
+                memory = ingestion_memory(work, args.memory_scale, args.days)
+        silver = []
+        for number, scale in enumerate(float(s) for s in args.silver_scales.split(",") if s):
+            print(f"silver build at scale {scale:g} ...", flush=True)
+            new_days = args.new_days if number == 0 else 0
+            build = silver_build(work, scale, args.days, new_days, args.repeat if number == 0 else 1)
+            silver.append(build | {"new_days": new_days})
+    print(write_report(args.out, rate, memory, silver))
     return 0
 
 

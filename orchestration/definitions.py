@@ -33,6 +33,12 @@ build_silver = dg.define_asset_job(
     description="Sources to silver: ingest what is new and bring every silver table up to date.",
 )
 
+ingest_sources = dg.define_asset_job(
+    "ingest_sources",
+    selection=dg.AssetSelection.groups("sources", "bronze"),
+    description="Sources to bronze only: ingest what landed.",
+)
+
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     definitions = dg.Definitions.merge(
@@ -46,7 +52,14 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 published_warehouse,
                 *DASHBOARD_SPECS,
             ],
-            jobs=[everything, build_silver, ingest_and_build, postgres_full_resync, lake_maintenance],
+            jobs=[
+                everything,
+                build_silver,
+                ingest_sources,
+                ingest_and_build,
+                postgres_full_resync,
+                lake_maintenance,
+            ],
             schedules=[weekly_full_resync, daily_lake_maintenance],
             sensors=[landing_zone_sensor],
             resources={"platform": PlatformResource(), "dbt": dbt_resource},

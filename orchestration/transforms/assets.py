@@ -26,7 +26,16 @@ def _engine(platform: PlatformResource) -> DuckDBEngine | SparkEngine:
             return SparkEngine.from_settings(platform.settings)
         except SparkSetupError as error:
             raise dg.Failure(str(error)) from error
-    return DuckDBEngine(platform.lake)
+    lake = platform.lake
+    cache_key = (lake.root, tuple(sorted(lake.storage_options.items())))
+    if cache_key not in _DUCKDB_ENGINES:
+        _DUCKDB_ENGINES[cache_key] = DuckDBEngine(lake)
+    return _DUCKDB_ENGINES[cache_key]
+
+
+# One engine (one DuckDB connection with the Delta extension loaded) per lake, for every silver asset
+# this process runs.
+_DUCKDB_ENGINES: dict[tuple, DuckDBEngine] = {}
 
 
 def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:

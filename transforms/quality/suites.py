@@ -210,7 +210,7 @@ def positive(column: str, severity: Severity = "ERROR") -> Between:
     return Between(column, 0, strict_min=True, severity=severity)
 
 
-def share(column: str, severity: Severity = "WARN") -> Between:
+def fraction(column: str, severity: Severity = "WARN") -> Between:
     return Between(column, 0, 1, severity=severity)
 
 
@@ -241,7 +241,11 @@ SUITES: dict[str, tuple[Check, ...]] = {
         NotNull("event_date"),
         NotNull("is_active"),
     ),
-    "silver/identities": (NotNull("user_id"), NotNull("stitched_at")),
+    "silver/identities": (
+        NotNull("user_id"),
+        NotNull("stitched_at"),
+        References("user_id", "silver/users_history", severity=FROM_EVENTS),
+    ),
     "silver/sessions": (
         NotNull("person_key"),
         NotNull("started_at"),
@@ -316,7 +320,7 @@ SUITES: dict[str, tuple[Check, ...]] = {
     "silver/quizzes": (
         NotNull("course_id"),
         Accepted("kind", ("lesson", "final")),
-        share("mastery_score"),
+        fraction("mastery_score"),
         positive("question_count", severity="WARN"),
         References("course_id", "silver/courses", severity="WARN"),
     ),
@@ -334,7 +338,7 @@ SUITES: dict[str, tuple[Check, ...]] = {
         NotNull("user_id"),
         Accepted("status", ("open", "paid", "uncollectible")),
         Accepted("billing_reason", BILLING_REASONS),
-        share("tax_rate"),
+        fraction("tax_rate"),
         *converted("subtotal", "discount_total", "tax", "total", "amount_paid", "amount_refunded"),
     ),
     "silver/invoice_lines": (
@@ -381,8 +385,8 @@ SUITES: dict[str, tuple[Check, ...]] = {
         Accepted("quiz_kind", ("lesson", "final")),
         NotNull("quiz_id", severity=FROM_EVENTS),
         NotNull("score", severity=FROM_EVENTS),
-        share("score"),
-        share("mastery_score"),
+        fraction("score"),
+        fraction("mastery_score"),
     ),
     "silver/video_heartbeats": (
         NotNull("event_date"),
@@ -396,7 +400,7 @@ SUITES: dict[str, tuple[Check, ...]] = {
         Accepted("product", ("marketing", "documents")),
         NotNull("model", severity=FROM_EVENTS),
         *non_negative("tokens", "latency_ms", "cost_usd"),
-        share("brand_voice_score"),
+        fraction("brand_voice_score"),
     ),
     "silver/document_exports": (
         NotNull("event_date"),

@@ -100,11 +100,25 @@ def _frame(new_rows: pa.Table, checks: tuple[Check, ...], lake: DeltaRsLake) -> 
         if isinstance(check, References):
             orphans = unmatched(new_rows[check.column], lake, check)
             frame = frame.append_column(_unmatched_column(check), orphans)
-    return frame.to_pandas()
+    return _naive_utc(frame).to_pandas()
+
+
+def _naive_utc(table: pa.Table) -> pa.Table:
+    """Timestamps as naive UTC: the same instants, and GE compares them without pandas' deprecated
+    dropping of the time zone (every silver timestamp is UTC)."""
+    schema = pa.schema(
+        column.with_type(pa.timestamp(column.type.unit))
+        if pa.types.is_timestamp(column.type) and column.type.tz
+        else column
+        for column in table.schema
+    )
+    return table.cast(schema)
 
 
 def unmatched(values: pa.ChunkedArray, lake: DeltaRsLake, check: References) -> pa.ChunkedArray:
     """Each value the parent's key column lacks; null where it has it (or the value is null)."""
+    if values.null_count == len(values):
+        return values
     keys = pc.unique(lake.read(check.parent, columns=[check.parent_column])[check.parent_column])
     found = pc.is_in(values, value_set=keys.cast(values.type))
     return pc.if_else(pc.or_kleene(pc.is_null(values), found), pa.scalar(None, values.type), values)
