@@ -8,6 +8,7 @@ import dagster as dg
 
 from lakehouse.spark import SparkSetupError
 from orchestration.ingestion.assets import key
+from orchestration.quality.checks import check_results, check_specs, parent_deps
 from orchestration.resources import PlatformResource
 from transforms.engine import DuckDBEngine, SparkEngine
 from transforms.registry import SILVER_TABLES
@@ -41,7 +42,9 @@ _DUCKDB_ENGINES: dict[tuple, DuckDBEngine] = {}
 def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=key(table.name),
-        deps=[key(name) for name in table.inputs],
+        # A quality check reads the parent tables it references, so they are built first.
+        deps=list(dict.fromkeys([*(key(name) for name in table.inputs), *parent_deps(table)])),
+        check_specs=check_specs(table),
         kinds={"ibis", "delta"},
         group_name="silver",
         description=table.description,
@@ -63,7 +66,13 @@ def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         }
         if run.mode == "incremental":
             metadata["scope_values_rebuilt"] = run.scope_values
-        return dg.MaterializeResult(metadata=metadata)
+        # The Great Expectations suite runs on the rows this run wrote (all of them on a full build); a
+        # run that wrote nothing carries the last results over, so a failed error check keeps blocking.
+        written = run.written
+        if written is None and run.commit is not None:  # the Spark engine writes from the executors
+            written = lake.read(table.name)
+        checks = check_results(table, written, lake, platform.settings, version=run.version)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _asset
 
