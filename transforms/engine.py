@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import ibis
@@ -22,7 +22,7 @@ from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
 from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
-from transforms.incremental import Mode, plan
+from transforms.incremental import Mode, Plan, plan
 from transforms.table import SilverTable
 
 if TYPE_CHECKING:
@@ -95,6 +95,24 @@ class DuckDBEngine:
             for view in views:
                 con.con.execute(f"DROP VIEW IF EXISTS {view}")
 
+    def _touched(self, table: SilverTable, todo: Plan, con: BaseBackend, inputs: list[ir.Table]) -> list[Any]:
+        """The scope values to rebuild: those the driver's new rows touch and those built from changed
+        lookup values."""
+        spec = table.incremental
+        touched: list[ir.Table] = []
+        if todo.new_rows is not None:
+            new_rows = ibis.memtable(todo.new_rows)
+            if spec.changed is not None:
+                touched.append(spec.changed(new_rows, *inputs))
+            else:
+                driver_column = table.filters.get(table.driver, spec.column)
+                touched.append(new_rows.select(new_rows[driver_column].name(spec.column)))
+        if not todo.lookup_changes:
+            return _distinct(con.to_pyarrow(_union(touched)))
+        with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
+            touched += _touched_by_lookups(table, todo.lookup_changes, built)
+            return _distinct(con.to_pyarrow(_union(touched)))
+
     def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
         """Build the table, or only the scope values its driver's new rows touch (transforms/table.py)."""
         todo = plan(self.lake, table, full=full)
@@ -109,12 +127,7 @@ class DuckDBEngine:
             return SilverRun(table.name, "full", todo.reason, commit, result)
         spec = table.incremental
         with self._inputs(table) as (con, inputs):
-            new_rows = ibis.memtable(todo.new_rows)
-            if spec.changed is not None:
-                touched = spec.changed(new_rows, *inputs)
-            else:
-                touched = new_rows.select(new_rows[table.filters.get(table.driver, spec.column)])
-            values = _distinct(con.to_pyarrow(touched.distinct()))
+            values = self._touched(table, todo, con, inputs)
             if spec.restrict is not None:
                 restricted = spec.restrict(values, *inputs)
             else:
@@ -134,6 +147,26 @@ class DuckDBEngine:
                 table.name, result, list(table.keys), scope=(spec.column, values), processed=todo.processed
             )
         return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
+
+
+def _touched_by_lookups(table: SilverTable, changes: dict[str, list[Any]], built: ir.Table) -> list[ir.Table]:
+    """The scope values of the rows already built from a lookup's changed values."""
+    touched = []
+    for name, keys in changes.items():
+        lookup = table.incremental.lookups[name]
+        column = built[lookup.column]
+        matches = column >= min(keys) if lookup.onwards else column.isin(keys)
+        touched.append(built.filter(matches).select(table.incremental.column))
+    return touched
+
+
+def _union(tables: list[ir.Table]) -> ir.Table:
+    # Scope values come from tables of different types (a date column of bronze, of silver): one name,
+    # the first one's type.
+    first = tables[0]
+    column = first.columns[0]
+    aligned = [t.select(t[t.columns[0]].cast(first[column].type()).name(column)) for t in tables]
+    return ibis.union(*aligned, distinct=True) if len(aligned) > 1 else aligned[0].distinct()
 
 
 def _distinct(column_table: pa.Table) -> list[Any]:

@@ -25,9 +25,8 @@ class Plan:
     mode: Mode
     processed: dict[str, int | None]  # input (and driver) versions this run covers, recorded on commit
     reason: str
-    new_rows: pa.Table | None = None  # the driver's rows added since the last run
-    since: int | None = None
-    values: list[Any] = field(default_factory=list)
+    new_rows: pa.Table | None = None  # the driver's rows added since the last run (None: no change)
+    lookup_changes: dict[str, list[Any]] = field(default_factory=dict)  # lookup -> its changed key values
 
 
 def driver_version(lake: DeltaRsLake, table: SilverTable, inputs: dict[str, int | None]) -> int | None:
@@ -59,16 +58,39 @@ def plan(lake: DeltaRsLake, table: SilverTable, *, full: bool = False) -> Plan:
     since, until = previous[driver], processed[driver]
     if until is None or until < since:
         return Plan("full", processed, f"{driver} is older than the last build (recreated?)")
-    if until == since:
+    reasons = []
+    new_rows = None
+    if until > since:
+        new_rows = _added_rows(lake, driver, since, until, _driver_columns(lake, table))
+        if new_rows is None:
+            return Plan("full", processed, f"{driver}'s changes since version {since} are gone")
+        reasons.append(f"{driver} versions {since + 1}..{until}")
+    lookup_changes = {}
+    for name in table.lookups:
+        was, now = previous.get(name, -2), processed[name]
+        if was == now:
+            continue
+        lookup = table.incremental.lookups.get(name)
+        if lookup is None or was == -2 or now is None:
+            return Plan("full", processed, f"lookup {name} changed (version {was} to {now})")
+        changed = _added_rows(lake, name, -1 if was is None else was, now, [lookup.key])
+        if changed is None:
+            return Plan("full", processed, f"lookup {name}'s changes since version {was} are gone")
+        lookup_changes[name] = sorted({v for v in changed.column(0).to_pylist() if v is not None})
+        reasons.append(f"lookup {name} versions {(was if was is not None else -1) + 1}..{now}")
+    if new_rows is None and not lookup_changes:
         return Plan("unchanged", previous, f"{driver} unchanged since version {since}")
-    files = lake.added_files(driver, since, until)
+    return Plan("incremental", processed, "; ".join(reasons), new_rows, lookup_changes)
+
+
+def _added_rows(lake: DeltaRsLake, table: str, since: int, until: int, columns: list[str]) -> pa.Table | None:
+    files = lake.added_files(table, since, until)
     if files is None:
-        return Plan("full", processed, f"{driver}'s log before version {until} has expired")
+        return None
     try:
-        new_rows = lake.read_files(driver, files, _driver_columns(lake, table))
-    except FileNotFoundError:
-        return Plan("full", processed, f"a file {driver} added since version {since} was vacuumed")
-    return Plan("incremental", processed, f"{driver} versions {since + 1}..{until}", new_rows, since)
+        return lake.read_files(table, files, columns)
+    except FileNotFoundError:  # vacuumed since it was added
+        return None
 
 
 def _driver_columns(lake: DeltaRsLake, table: SilverTable) -> list[str]:

@@ -17,6 +17,20 @@ import ibis.expr.types as ir
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """How a change in a lookup input (read whole, such as FX rates) reaches the rows built from it.
+
+    The rows whose `column` holds one of the lookup's changed `key` values are rebuilt; with `onwards`
+    (as-of lookups: a rate or price applies from its day until the next one), every row whose `column`
+    is at or after the earliest changed value.
+    """
+
+    key: str
+    column: str
+    onwards: bool = False
+
+
+@dataclass(frozen=True)
 class Incremental:
     """How to find and rebuild only what changed.
 
@@ -32,6 +46,9 @@ class Incremental:
               filter column in its new rows.
     restrict: optional `(values: list, *inputs) -> tuple of inputs` for a restriction a column filter
               cannot express; replaces `filters`.
+    lookups:  input name -> `Lookup`, for the inputs read whole. When a lookup changes, the rows built
+              from its changed values are rebuilt too; a lookup that changes without a declared `Lookup`
+              makes the run a full build (always correct, never cheap).
     """
 
     column: str
@@ -39,6 +56,7 @@ class Incremental:
     filters: Mapping[str, str] = field(default_factory=dict)
     changed: Callable[..., ir.Table] | None = None
     restrict: Callable[..., tuple[ir.Table, ...]] | None = None
+    lookups: Mapping[str, Lookup] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,13 @@ class SilverTable:
         if self.incremental is None:
             return None
         return self.incremental.driver or self.inputs[0]
+
+    @property
+    def lookups(self) -> tuple[str, ...]:
+        """The inputs read whole: neither the driver nor restricted to the scope."""
+        if self.incremental is None or self.incremental.restrict is not None:
+            return ()
+        return tuple(name for name in self.inputs if name != self.driver and name not in self.filters)
 
     @property
     def filters(self) -> Mapping[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -25,6 +26,13 @@ def _rows(lake, name: str) -> list[tuple]:
     return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
 
 
+def _correct_an_old_fx_rate(settings) -> None:
+    """A late correction of a rate two days into the window: a lookup change, no new event."""
+    folder = Path(settings.landing_uri) / "exports" / "fx_rates"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "fx_rates_correction.csv").write_text("date,currency,rate_to_usd\n2026-01-29,EUR,1.5\n")
+
+
 def _modes(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     modes = {}
     for event in result.get_asset_materialization_events():
@@ -41,9 +49,11 @@ def advanced(tmp_path_factory: pytest.TempPathFactory):
     runs = []
     try:
         with dg.DagsterInstance.ephemeral() as instance:
-            for days in (*STEPS, STEPS[-1]):
+            for step, days in enumerate((*STEPS, STEPS[-1], STEPS[-1])):
                 os.environ["LAKEHOUSE_SIM_DAYS"] = str(days)
                 settings = load_settings()
+                if step == len(STEPS):
+                    _correct_an_old_fx_rate(settings)
                 job = build_definitions(settings).resolve_job_def("build_silver")
                 result = job.execute_in_process(instance=instance)
                 assert result.success
@@ -56,7 +66,7 @@ def advanced(tmp_path_factory: pytest.TempPathFactory):
 
 def test_first_run_is_full_then_incremental_then_unchanged(advanced) -> None:
     _, runs = advanced
-    first, *middle, last = runs
+    first, *middle, correction, last = runs
     assert set(first.values()) == {"full"}
     for modes in middle:
         for name in ("silver/events", "silver/sessions", "silver/touchpoints", "silver/lesson_progress"):
@@ -64,14 +74,26 @@ def test_first_run_is_full_then_incremental_then_unchanged(advanced) -> None:
     # Operational tables change on some days only; across the runs each id-scoped one went incremental.
     for name in ("silver/users_history", "silver/invoices", "silver/enrollments"):
         assert any(modes[name] == "incremental" for modes in middle), name
-    assert {mode for name, mode in last.items() if name != "silver/plans"} <= {"unchanged", "full"}
-    assert last["silver/events"] == "unchanged"
+    # The corrected rate reaches the money tables through their lookup, nothing else is rebuilt.
+    assert correction["silver/fx_rates"] == "incremental"
+    assert correction["silver/invoices"] == "incremental"
+    assert correction["silver/events"] == "unchanged"
+    assert set(last.values()) == {"unchanged"}
 
 
 def test_incremental_runs_equal_a_full_rebuild(advanced) -> None:
     settings, _ = advanced
     lake = DeltaRsLake(settings.lake_uri, settings.storage_options())
     incremental = {table.name: _rows(lake, table.name) for table in SILVER_TABLES}
+    corrected = [
+        name
+        for name in ("silver/invoices", "silver/invoice_lines", "silver/payments", "silver/ad_spend")
+        if 1.5
+        in lake.read(name, columns=["fx_rate" if name != "silver/ad_spend" else "rate_to_usd"])
+        .column(0)
+        .to_pylist()
+    ]
+    assert corrected, "the corrected rate reached no table: the test proves nothing"
     schemas = {table.name: lake.schema(table.name) for table in SILVER_TABLES}
     engine = DuckDBEngine(lake)
     for table in SILVER_TABLES:

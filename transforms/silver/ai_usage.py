@@ -6,7 +6,7 @@ import ibis
 import ibis.expr.types as ir
 
 from transforms.silver import properties as props
-from transforms.table import Incremental, SilverTable
+from transforms.table import Incremental, Lookup, SilverTable
 
 # The event that records a generation in each product, and the property naming what it produced.
 GENERATION_ARTIFACT = {"content_generated": "content_id", "document_generated": "document_id"}
@@ -97,8 +97,15 @@ def document_exports(events: ir.Table) -> ir.Table:
 
 
 # A fact depends only on its own event and on lookups read whole (prices): rebuilding the days that
-# received events gives exactly the rows a full build gives for those days.
+# received events gives exactly the rows a full build gives for those days; a price that arrives or is
+# corrected rebuilds its day and the days after (the as-of price may be that one).
 _BY_EVENT_DATE = Incremental("event_date", driver="bronze/events", filters={"silver/events": "event_date"})
+_PRICED_BY_EVENT_DATE = Incremental(
+    "event_date",
+    driver="bronze/events",
+    filters={"silver/events": "event_date"},
+    lookups={"silver/llm_prices": Lookup("price_date", "event_date", onwards=True)},
+)
 
 TABLES = (
     SilverTable(
@@ -109,7 +116,7 @@ TABLES = (
         description="Content and document generations: tokens, latency, success and LLM cost in USD at the "
         "model's price of the day (or the latest earlier price, shown in price_date).",
         keys=("event_id",),
-        incremental=_BY_EVENT_DATE,
+        incremental=_PRICED_BY_EVENT_DATE,
     ),
     SilverTable(
         "silver/document_exports",

@@ -14,7 +14,7 @@ import ibis
 import ibis.expr.types as ir
 
 from transforms.silver.operational import current_rows
-from transforms.table import Incremental, SilverTable
+from transforms.table import Incremental, Lookup, SilverTable
 
 MICROSECONDS_PER_DAY = 86_400_000_000
 
@@ -169,12 +169,18 @@ def refunds(bronze: ir.Table, rates: ir.Table) -> ir.Table:
     return _in_usd(converted, "amount", "tax_amount", "revenue_amount")
 
 
-def _by_id(source: str) -> Incremental:
-    # Every extracted version of a changed id is re-read; FX rates, a lookup, are read whole.
-    return Incremental("id", driver=source, filters={source: "id"})
+def _by_id(source: str, day: str) -> Incremental:
+    # Every extracted version of a changed id is re-read; FX rates, a lookup, are read whole, and a rate
+    # that arrives or changes rebuilds the rows of its day and after (the as-of rate may be that one).
+    return Incremental(
+        "id",
+        driver=source,
+        filters={source: "id"},
+        lookups={"silver/fx_rates": Lookup("rate_date", day, onwards=True)},
+    )
 
 
-def _table(name: str, build: Callable[..., ir.Table], description: str) -> SilverTable:
+def _table(name: str, build: Callable[..., ir.Table], description: str, day: str) -> SilverTable:
     source = f"bronze/pg_{name}"
     return SilverTable(
         f"silver/{name}",
@@ -182,7 +188,7 @@ def _table(name: str, build: Callable[..., ir.Table], description: str) -> Silve
         build,
         description=description,
         keys=("id",),
-        incremental=_by_id(source),
+        incremental=_by_id(source, day),
     )
 
 
@@ -191,16 +197,24 @@ TABLES = (
         "invoices",
         invoices,
         "Current invoices in major units and in USD at the rate of the invoice's day.",
+        "invoice_date",
     ),
     _table(
         "invoice_lines",
         invoice_lines,
         "Current invoice lines with net amount and service period [start, end), in USD at the invoice's day.",
+        "invoice_date",
     ),
-    _table("payments", payments, "Payment attempts with fees, in USD at the rate of the payment's day."),
+    _table(
+        "payments",
+        payments,
+        "Payment attempts with fees, in USD at the rate of the payment's day.",
+        "payment_date",
+    ),
     _table(
         "refunds",
         refunds,
         "Refunds with the revenue they reverse, in USD at the rate of the refund's day.",
+        "refund_date",
     ),
 )

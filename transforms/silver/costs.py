@@ -10,7 +10,7 @@ import ibis
 import ibis.expr.types as ir
 
 from transforms.silver.billing import with_usd_rate
-from transforms.table import Incremental, SilverTable
+from transforms.table import Incremental, Lookup, SilverTable
 
 
 def latest_export(bronze: ir.Table, *grain: str) -> ir.Table:
@@ -63,7 +63,11 @@ TABLES = (
         llm_prices,
         description="The price of each LLM model per day, in USD beside the original currency.",
         keys=("price_date", "model"),
-        incremental=Incremental("price_date", filters={"bronze/llm_prices": "date"}),
+        incremental=Incremental(
+            "price_date",
+            filters={"bronze/llm_prices": "date"},
+            lookups={"silver/fx_rates": Lookup("rate_date", "price_date", onwards=True)},
+        ),
     ),
     SilverTable(
         "silver/cloud_costs",
@@ -72,6 +76,10 @@ TABLES = (
         description="Cloud cost lines per day, provider, service and product (`shared` is allocated later), "
         "in USD beside the original currency.",
         keys=("cost_date", "provider", "service", "product"),
-        incremental=Incremental("cost_date", filters={"bronze/cloud_costs": "date"}),
+        incremental=Incremental(
+            "cost_date",
+            filters={"bronze/cloud_costs": "date"},
+            lookups={"silver/fx_rates": Lookup("rate_date", "cost_date", onwards=True)},
+        ),
     ),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from transforms.table import Incremental, SilverTable
+from transforms.table import Incremental, Lookup, SilverTable
 
 
 def fx_rates(bronze: ir.Table) -> ir.Table:
@@ -53,6 +53,10 @@ TABLES = (
         ad_spend,
         description="Ad spend per day, channel and campaign, in USD beside the original currency.",
         keys=("spend_date", "channel", "campaign", "currency"),
-        incremental=Incremental("spend_date", filters={"bronze/ad_spend": "date"}),
+        incremental=Incremental(
+            "spend_date",
+            filters={"bronze/ad_spend": "date"},
+            lookups={"silver/fx_rates": Lookup("rate_date", "spend_date")},
+        ),
     ),
 )

@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 
 from transforms.silver import properties as props
 from transforms.silver.operational import current_rows
-from transforms.table import Incremental, SilverTable
+from transforms.table import Incremental, Lookup, SilverTable
 
 LESSON_ACTIONS = {"lesson_started": "started", "lesson_completed": "completed"}
 # The pass mark of a quiz whose mastery score is not set (METRICS: quiz pass rate).
@@ -125,9 +125,17 @@ def enrollments(bronze_enrollments: ir.Table, bronze_courses: ir.Table) -> ir.Ta
     )
 
 
-# A fact depends only on its own event and on lookups read whole: rebuilding the days that received
-# events gives exactly the rows a full build gives for those days.
-_BY_EVENT_DATE = Incremental("event_date", driver="bronze/events", filters={"silver/events": "event_date"})
+def _by_event_date(**lookups: Lookup) -> Incremental:
+    """A fact depends only on its own event and on lookups read whole: rebuilding the days that received
+    events gives exactly the rows a full build gives for those days. A changed lookup row (a lesson moved
+    in its course) rebuilds the days holding events that refer to it."""
+    return Incremental(
+        "event_date",
+        driver="bronze/events",
+        filters={"silver/events": "event_date"},
+        lookups={f"bronze/pg_{name}": lookup for name, lookup in lookups.items()},
+    )
+
 
 TABLES = (
     SilverTable(
@@ -137,7 +145,7 @@ TABLES = (
         partition_by=("event_date",),
         description="Lessons started and completed, with the lesson's position in its course's order.",
         keys=("event_id",),
-        incremental=_BY_EVENT_DATE,
+        incremental=_by_event_date(lessons=Lookup("id", "lesson_id")),
     ),
     SilverTable(
         "silver/quiz_attempts",
@@ -146,7 +154,7 @@ TABLES = (
         partition_by=("event_date",),
         description="Quiz attempts with the quiz's mastery score (0.8 when unset) and whether each passed.",
         keys=("event_id",),
-        incremental=_BY_EVENT_DATE,
+        incremental=_by_event_date(quizzes=Lookup("id", "quiz_id")),
     ),
     SilverTable(
         "silver/video_heartbeats",
@@ -155,7 +163,7 @@ TABLES = (
         partition_by=("event_date",),
         description="Video heartbeats with their 10-second interval (engaged time = 10 s × distinct ones).",
         keys=("event_id",),
-        incremental=_BY_EVENT_DATE,
+        incremental=_by_event_date(),
     ),
     SilverTable(
         "silver/enrollments",
@@ -165,7 +173,10 @@ TABLES = (
         keys=("id",),
         # Every extracted version of a changed enrollment is re-read; courses are a lookup read whole.
         incremental=Incremental(
-            "id", driver="bronze/pg_enrollments", filters={"bronze/pg_enrollments": "id"}
+            "id",
+            driver="bronze/pg_enrollments",
+            filters={"bronze/pg_enrollments": "id"},
+            lookups={"bronze/pg_courses": Lookup("id", "course_id")},
         ),
     ),
 )
