@@ -183,7 +183,7 @@ class DeltaRsLake:
                 self.uri(table),
                 data,
                 mode="overwrite",
-                predicate=_in_predicate(column, values),
+                predicate=in_predicate(column, values),
                 partition_by=partition_by,
                 storage_options=self.storage_options or None,
                 commit_properties=_processed(processed),
@@ -226,7 +226,7 @@ class DeltaRsLake:
             )
             if scope is not None:
                 column, values = scope
-                merger = merger.when_not_matched_by_source_delete(_in_predicate(f"target.{column}", values))
+                merger = merger.when_not_matched_by_source_delete(in_predicate(f"target.{column}", values))
             merger.execute()
 
         _retry_on_conflict(commit)
@@ -237,6 +237,8 @@ class DeltaRsLake:
         for entry in self.history(table):
             if PROCESSED_KEY in entry:
                 return json.loads(entry[PROCESSED_KEY])
+            if PROCESSED_KEY in (entry.get("userMetadata") or ""):  # written by the Spark engine
+                return json.loads(json.loads(entry["userMetadata"])[PROCESSED_KEY])
         return None
 
     def added_files(self, table: str, since: int, until: int) -> list[AddedFile] | None:
@@ -245,8 +247,16 @@ class DeltaRsLake:
         Compaction adds files with `dataChange: false`: rows moved, nothing changed, so they are left
         out. None when a commit's log entry is gone (log retention): the caller must rebuild in full.
         """
+        changes = self.changed_files(table, since, until)
+        return None if changes is None else changes[0]
+
+    def changed_files(
+        self, table: str, since: int, until: int
+    ) -> tuple[list[AddedFile], list[AddedFile]] | None:
+        """The data files added and removed (with a data change) after version `since` up to `until`."""
         filesystem, base = filesystem_for(self.uri(table), self.storage_options)
         added: list[AddedFile] = []
+        removed: list[AddedFile] = []
         for version in range(since + 1, until + 1):
             try:
                 with filesystem.open_input_stream(f"{base}/_delta_log/{version:020d}.json") as stream:
@@ -254,10 +264,12 @@ class DeltaRsLake:
             except (FileNotFoundError, OSError):
                 return None
             for line in lines:
-                action = json.loads(line).get("add") if line else None
-                if action and action.get("dataChange", True):
-                    added.append(AddedFile(unquote(action["path"]), action.get("partitionValues") or {}))
-        return added
+                entry = json.loads(line) if line else {}
+                for kind, files in (("add", added), ("remove", removed)):
+                    action = entry.get(kind)
+                    if action and action.get("dataChange", True):
+                        files.append(AddedFile(unquote(action["path"]), action.get("partitionValues") or {}))
+        return added, removed
 
     def read_files(self, table: str, files: list[AddedFile], columns: list[str]) -> pa.Table:
         """The given columns of the rows in these data files; partition columns from the log."""
@@ -325,7 +337,8 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _in_predicate(column: str, values: Iterable[Any]) -> str:
+def in_predicate(column: str, values: Iterable[Any]) -> str:
+    """`column IN (values)` as SQL both delta-rs and Spark read; an empty set is `false`."""
     literals = sorted({_literal(value) for value in values})
     return f"{column} IN ({', '.join(literals)})" if literals else "false"
 

@@ -8,12 +8,15 @@ DeltaRsLake's; `dataframe` is the lazy Spark DataFrame the Spark engine reads it
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from lakehouse.lake import Commit
+from lakehouse.lake import PROCESSED_KEY, Commit, in_predicate
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -82,30 +85,79 @@ class DeltaSparkLake:
         return Commit(table, after, rows, app_ids=(app_id,) if app_id else ())
 
     def overwrite(
-        self, table: str, data: pa.Table | DataFrame, *, partition_by: list[str] | None = None
+        self,
+        table: str,
+        data: pa.Table | DataFrame,
+        *,
+        partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
     ) -> Commit:
-        self._write(table, data, "overwrite", partition_by, {"overwriteSchema": "true"})
+        """Replace the whole table; `processed` records the input versions it was built from."""
+        options = {"overwriteSchema": "true"} | _user_metadata(processed)
+        self._write(table, data, "overwrite", partition_by, options)
         version, metrics = self._last_commit(table)
         # A DataFrame is counted by the commit itself instead of computing it twice.
         rows = data.num_rows if isinstance(data, pa.Table) else int(metrics.get("numOutputRows", 0))
         return Commit(table, version, rows)
 
-    def merge(self, table: str, data: pa.Table | DataFrame, keys: list[str]) -> Commit:
-        """Upsert by keys: matching rows are replaced, new rows inserted."""
+    def replace(
+        self,
+        table: str,
+        data: pa.Table | DataFrame,
+        column: str,
+        values: Iterable[Any],
+        *,
+        partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
+        """Replace every row whose `column` is one of `values` by `data`, in one commit (replaceWhere)."""
+        options = {"replaceWhere": in_predicate(column, values)} | _user_metadata(processed)
+        self._write(table, data, "overwrite", partition_by, options)
+        version, metrics = self._last_commit(table)
+        rows = data.num_rows if isinstance(data, pa.Table) else int(metrics.get("numOutputRows", 0))
+        return Commit(table, version, rows)
+
+    def merge(
+        self,
+        table: str,
+        data: pa.Table | DataFrame,
+        keys: list[str],
+        *,
+        scope: tuple[str, Iterable[Any]] | None = None,
+        processed: Mapping[str, int | None] | None = None,
+    ) -> Commit:
+        """Upsert by keys; with a scope `(column, values)` target rows in it the source lacks are deleted."""
         if not self.exists(table):
-            return self.overwrite(table, data)
+            return self.overwrite(table, data, processed=processed)
         predicate = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
-        (
+        merger = (
             self._delta(table)
             .alias("target")
             .merge(self._frame(data).alias("source"), predicate)
             .whenMatchedUpdateAll()
             .whenNotMatchedInsertAll()
-            .execute()
         )
+        if scope is not None:
+            column, values = scope
+            merger = merger.whenNotMatchedBySourceDelete(in_predicate(f"target.`{column}`", values))
+        with self._commit_metadata(processed):
+            merger.execute()
         version, metrics = self._last_commit(table)
         rows = data.num_rows if isinstance(data, pa.Table) else int(metrics.get("numSourceRows", 0))
         return Commit(table, version, rows)
+
+    @contextmanager
+    def _commit_metadata(self, processed: Mapping[str, int | None] | None) -> Iterator[None]:
+        # MERGE takes no writer options: the session's commit metadata applies to the next commit.
+        setting = "spark.databricks.delta.commitInfo.userMetadata"
+        if processed is None:
+            yield
+            return
+        self.spark.conf.set(setting, _user_metadata(processed)["userMetadata"])
+        try:
+            yield
+        finally:
+            self.spark.conf.unset(setting)
 
     def _frame(self, data: pa.Table | DataFrame) -> DataFrame:
         return self.spark.createDataFrame(data) if isinstance(data, pa.Table) else data
@@ -127,6 +179,13 @@ class DeltaSparkLake:
         """The table's latest version and the metrics its commit recorded (one read of the log)."""
         row = self._delta(table).history(1).select("version", "operationMetrics").first()
         return int(row[0]), dict(row[1] or {})
+
+
+def _user_metadata(processed: Mapping[str, int | None] | None) -> dict[str, str]:
+    """The input versions as Delta's userMetadata, where DeltaRsLake.processed finds them too."""
+    if processed is None:
+        return {}
+    return {"userMetadata": json.dumps({PROCESSED_KEY: json.dumps(dict(processed), sort_keys=True)})}
 
 
 def to_arrow(frame: DataFrame) -> pa.Table:

@@ -23,7 +23,7 @@ from pyarrow import fs
 from lakehouse.lake import DeltaRsLake, _retry_on_conflict
 from lakehouse.storage import filesystem_for
 
-LAYERS = ("bronze", "silver")
+LAYERS = ("bronze", "silver", "quality")
 # Below delta-rs's default retention it refuses to vacuum unless told the shorter one is deliberate.
 DELTA_DEFAULT_RETENTION_HOURS = 168
 OWN_RETENTION = "delta.deletedFileRetentionDuration"
@@ -51,7 +51,7 @@ class LakeMaintenance:
 
 
 def list_tables(lake: DeltaRsLake) -> list[str]:
-    """Every Delta table directly under the lake's bronze and silver folders, in name order."""
+    """Every Delta table directly under the lake's bronze, silver and quality folders, in name order."""
     filesystem, base = filesystem_for(lake.root, lake.storage_options)
     tables = []
     for layer in LAYERS:
@@ -64,7 +64,7 @@ def list_tables(lake: DeltaRsLake) -> list[str]:
 
 
 def maintain_lake(lake: DeltaRsLake, retention_hours: int) -> LakeMaintenance:
-    """maintain_table on every bronze and silver table; a table that fails is reported, not fatal."""
+    """maintain_table on every bronze, silver and quality table; a table that fails is reported, not fatal."""
     done: list[TableMaintenance] = []
     failures: dict[str, str] = {}
     for table in list_tables(lake):

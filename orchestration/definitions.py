@@ -23,7 +23,8 @@ from orchestration.transforms.assets import SILVER_ASSETS
 
 everything = dg.define_asset_job(
     "build_everything",
-    selection=dg.AssetSelection.all(),
+    # Maintenance runs on its own schedule (lake_maintenance), not with every build.
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups("maintenance"),
     description="Sources to dashboards: the whole graph in one run.",
 )
 

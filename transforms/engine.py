@@ -95,24 +95,6 @@ class DuckDBEngine:
             for view in views:
                 con.con.execute(f"DROP VIEW IF EXISTS {view}")
 
-    def _touched(self, table: SilverTable, todo: Plan, con: BaseBackend, inputs: list[ir.Table]) -> list[Any]:
-        """The scope values to rebuild: those the driver's new rows touch and those built from changed
-        lookup values."""
-        spec = table.incremental
-        touched: list[ir.Table] = []
-        if todo.new_rows is not None:
-            new_rows = ibis.memtable(todo.new_rows)
-            if spec.changed is not None:
-                touched.append(spec.changed(new_rows, *inputs))
-            else:
-                driver_column = table.filters.get(table.driver, spec.column)
-                touched.append(new_rows.select(new_rows[driver_column].name(spec.column)))
-        if not todo.lookup_changes:
-            return _distinct(con.to_pyarrow(_union(touched)))
-        with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-            touched += _touched_by_lookups(table, todo.lookup_changes, built)
-            return _distinct(con.to_pyarrow(_union(touched)))
-
     def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
         """Build the table, or only the scope values its driver's new rows touch (transforms/table.py)."""
         todo = plan(self.lake, table, full=full)
@@ -125,27 +107,13 @@ class DuckDBEngine:
                 table.name, result, partition_by=partition_by, processed=todo.processed
             )
             return SilverRun(table.name, "full", todo.reason, commit, result)
-        spec = table.incremental
         with self._inputs(table) as (con, inputs):
-            values = self._touched(table, todo, con, inputs)
-            if spec.restrict is not None:
-                restricted = spec.restrict(values, *inputs)
-            else:
-                restricted = [
-                    t.filter(t[table.filters[name]].isin(values)) if name in table.filters else t
-                    for name, t in zip(table.inputs, inputs, strict=True)
-                ]
-            result = con.to_pyarrow(table.build(*restricted)) if values else None
+            with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
+                values = touched_values(table, todo, con, inputs, built)
+            result = con.to_pyarrow(table.build(*restrict(table, values, inputs))) if values else None
         if result is None:  # nothing in scope (only rows without scope values): record progress only
             result = self.lake.schema(table.name).empty_table()
-        if spec.column in table.partition_by:
-            commit = self.lake.replace(
-                table.name, result, spec.column, values, partition_by=partition_by, processed=todo.processed
-            )
-        else:
-            commit = self.lake.merge(
-                table.name, result, list(table.keys), scope=(spec.column, values), processed=todo.processed
-            )
+        commit = _write_scope(self.lake, table, todo, values, result, partition_by)
         return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
 
 
@@ -203,9 +171,14 @@ class _SparkCompiler(PySparkCompiler):
 
 @dataclass
 class SparkEngine:
-    """Ibis on Spark (PySpark backend); lake tables are Delta DataFrames, results written by the executors."""
+    """Ibis on Spark (PySpark backend); lake tables are Delta DataFrames, results written by the executors.
+
+    Incremental runs are planned from the Delta log exactly as on DuckDB (`log` reads it with delta-rs);
+    the scope values are computed on Spark and the rebuilt rows written with replaceWhere or MERGE.
+    """
 
     lake: DeltaSparkLake
+    log: DeltaRsLake
 
     @classmethod
     def from_settings(cls, settings: Settings, extra: dict[str, str] | None = None) -> SparkEngine:
@@ -214,10 +187,11 @@ class SparkEngine:
         from lakehouse.spark import spark_session
 
         session = spark_session(settings, app_name="lakehouse-silver", extra=extra)
-        return cls(DeltaSparkLake(settings.lake_uri, session))
+        log = DeltaRsLake(settings.lake_uri, settings.storage_options())
+        return cls(DeltaSparkLake(settings.lake_uri, session), log)
 
-    def dataframe(self, table: SilverTable) -> DataFrame:
-        """The silver table as a lazy Spark DataFrame: nothing runs until it is written or collected."""
+    @contextmanager
+    def _inputs(self, table: SilverTable) -> Iterator[tuple[BaseBackend, list[ir.Table]]]:
         spark = self.lake.spark
         con = ibis.pyspark.connect(spark)
         con.compiler = _SparkCompiler()
@@ -229,21 +203,74 @@ class SparkEngine:
                 self.lake.dataframe(name).createOrReplaceTempView(view)
                 views.append(view)
                 inputs.append(con.table(view))
-            # Spark resolves the views into the plan here, so they can be dropped before it runs.
-            return spark.sql(con.compile(table.build(*inputs)))
+            yield con, inputs
         finally:
             for view in views:
                 spark.catalog.dropTempView(view)
+
+    def dataframe(self, table: SilverTable) -> DataFrame:
+        """The silver table as a lazy Spark DataFrame: nothing runs until it is written or collected."""
+        with self._inputs(table) as (con, inputs):
+            # Spark resolves the views into the plan here, so they can be dropped before it runs.
+            return self.lake.spark.sql(con.compile(table.build(*inputs)))
 
     def build(self, table: SilverTable) -> pa.Table:
         from lakehouse.lake_spark import to_arrow
 
         return to_arrow(self.dataframe(table))
 
-    def run(self, table: SilverTable, *, full: bool = True) -> SilverRun:
-        """A full build on the cluster. It records no input versions, so the next run of the default
-        engine rebuilds in full before it goes incremental again."""
-        commit = self.lake.overwrite(
-            table.name, self.dataframe(table), partition_by=list(table.partition_by) or None
+    def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
+        """Build the table on the cluster, or only the scope values its driver's new rows touch."""
+        todo = plan(self.log, table, full=full)
+        partition_by = list(table.partition_by) or None
+        if todo.mode == "unchanged":
+            return SilverRun(table.name, "unchanged", todo.reason, None, None)
+        if todo.mode == "full":
+            commit = self.lake.overwrite(
+                table.name, self.dataframe(table), partition_by=partition_by, processed=todo.processed
+            )
+            return SilverRun(table.name, "full", todo.reason, commit, None)
+        with self._inputs(table) as (con, inputs):
+            with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
+                values = touched_values(table, todo, con, inputs, built)
+            frame = self.lake.spark.sql(con.compile(table.build(*restrict(table, values, inputs))))
+        commit = _write_scope(self.lake, table, todo, values, frame, partition_by)
+        return SilverRun(table.name, "incremental", todo.reason, commit, None, len(values))
+
+
+def touched_values(
+    table: SilverTable, todo: Plan, con: BaseBackend, inputs: list[ir.Table], built: ir.Table
+) -> list[Any]:
+    """The scope values to rebuild: those the driver's new rows touch and those built from changed
+    lookup values (`built` is the table as it stands)."""
+    spec = table.incremental
+    touched: list[ir.Table] = []
+    if todo.new_rows is not None:
+        new_rows = ibis.memtable(todo.new_rows)
+        if spec.changed is not None:
+            touched.append(spec.changed(new_rows, *inputs))
+        else:
+            driver_column = table.filters.get(table.driver, spec.column)
+            touched.append(new_rows.select(new_rows[driver_column].name(spec.column)))
+    touched += _touched_by_lookups(table, todo.lookup_changes, built)
+    return _distinct(con.to_pyarrow(_union(touched)))
+
+
+def restrict(table: SilverTable, values: list[Any], inputs: list[ir.Table]) -> list[ir.Table]:
+    """The inputs restricted to the scope values (lookups stay whole)."""
+    if table.incremental.restrict is not None:
+        return list(table.incremental.restrict(values, *inputs))
+    return [
+        t.filter(t[table.filters[name]].isin(values)) if name in table.filters else t
+        for name, t in zip(table.inputs, inputs, strict=True)
+    ]
+
+
+def _write_scope(lake, table: SilverTable, todo: Plan, values: list[Any], data, partition_by) -> Commit:
+    """Replace the scope values' rows: whole partitions by overwrite, other scopes by MERGE."""
+    column = table.incremental.column
+    if column in table.partition_by:
+        return lake.replace(
+            table.name, data, column, values, partition_by=partition_by, processed=todo.processed
         )
-        return SilverRun(table.name, "full", "the Spark engine builds in full", commit, None)
+    return lake.merge(table.name, data, list(table.keys), scope=(column, values), processed=todo.processed)

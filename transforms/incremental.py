@@ -73,14 +73,33 @@ def plan(lake: DeltaRsLake, table: SilverTable, *, full: bool = False) -> Plan:
         lookup = table.incremental.lookups.get(name)
         if lookup is None or was == -2 or now is None:
             return Plan("full", processed, f"lookup {name} changed (version {was} to {now})")
-        changed = _added_rows(lake, name, -1 if was is None else was, now, [lookup.key])
+        changed = _changed_rows(lake, name, -1 if was is None else was, now, lookup.key)
         if changed is None:
             return Plan("full", processed, f"lookup {name}'s changes since version {was} are gone")
-        lookup_changes[name] = sorted({v for v in changed.column(0).to_pylist() if v is not None})
+        keys = sorted(v for v in changed if v is not None)
+        if not keys:  # rewritten, but no row is new or different
+            continue
+        lookup_changes[name] = keys
         reasons.append(f"lookup {name} versions {(was if was is not None else -1) + 1}..{now}")
     if new_rows is None and not lookup_changes:
         return Plan("unchanged", previous, f"{driver} unchanged since version {since}")
     return Plan("incremental", processed, "; ".join(reasons), new_rows, lookup_changes)
+
+
+def _changed_rows(lake: DeltaRsLake, table: str, since: int, until: int, key: str) -> set[Any] | None:
+    """The key values of the rows that are new or different: rows of the files added since `since`
+    that are not in the files removed (a table rewritten by replace or MERGE copies unchanged rows)."""
+    changes = lake.changed_files(table, since, until)
+    if changes is None:
+        return None
+    columns = lake.schema(table).names
+    try:
+        added, removed = (lake.read_files(table, files, columns) for files in changes)
+    except (FileNotFoundError, pa.ArrowInvalid):  # vacuumed, or written before a schema change
+        return None
+    before = {tuple(row.values()) for row in removed.to_pylist()}
+    position = columns.index(key)
+    return {row[position] for row in map(tuple, (r.values() for r in added.to_pylist())) if row not in before}
 
 
 def _added_rows(lake: DeltaRsLake, table: str, since: int, until: int, columns: list[str]) -> pa.Table | None:

@@ -1,4 +1,4 @@
-"""Lake maintenance: every bronze and silver Delta table compacted, vacuumed and checkpointed."""
+"""Lake maintenance: every bronze, silver and quality Delta table compacted, vacuumed and checkpointed."""
 
 from dataclasses import asdict, fields
 
@@ -25,7 +25,7 @@ FIGURES = dg.TableSchema(
     kinds={"delta"},
     group_name="maintenance",
     description=(
-        "Every bronze and silver Delta table under the lake root: small files compacted, files unused "
+        "Every bronze, silver and quality Delta table under the lake root: small files compacted, files unused "
         "for LAKEHOUSE_VACUUM_RETENTION_HOURS vacuumed (erasure becomes real), log checkpointed."
     ),
 )
@@ -62,7 +62,7 @@ def _metadata(outcome: LakeMaintenance, retention_hours: int) -> dict:
 lake_maintenance = dg.define_asset_job(
     "lake_maintenance",
     selection=dg.AssetSelection.assets(LAKE_TABLES),
-    description="Compact, vacuum and checkpoint every bronze and silver Delta table.",
+    description="Compact, vacuum and checkpoint every bronze, silver and quality Delta table.",
 )
 
 daily_lake_maintenance = dg.ScheduleDefinition(
