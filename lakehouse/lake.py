@@ -232,6 +232,18 @@ class DeltaRsLake:
         _retry_on_conflict(commit)
         return Commit(table, self._table(table).version(), data.num_rows)
 
+    def rewritten_since(self, table: str, version: int) -> bool:
+        """Whether a commit after `version` replaced the whole table (a full build, not a partial one)."""
+        current = self.version(table)
+        if current is None or current <= version:
+            return False
+        for entry in self.history(table, limit=current - version):
+            parameters = entry.get("operationParameters") or {}
+            mode = str(parameters.get("mode", "")).lower()
+            if entry.get("operation") == "WRITE" and mode == "overwrite" and not parameters.get("predicate"):
+                return True
+        return False
+
     def processed(self, table: str) -> dict[str, int | None] | None:
         """The input versions the table's latest build recorded (maintenance commits record none)."""
         for entry in self.history(table):

@@ -256,12 +256,25 @@ def touched_values(
     return _distinct(con.to_pyarrow(_union(touched)))
 
 
+# Above this many scope values, inputs are restricted by a semi-join on a table of them instead of an
+# IN list of literals: thousands of literals make compiling slow and the filter a long chain of ORs.
+LITERAL_SCOPE_LIMIT = 500
+
+
 def restrict(table: SilverTable, values: list[Any], inputs: list[ir.Table]) -> list[ir.Table]:
-    """The inputs restricted to the scope values (lookups stay whole)."""
+    """The inputs restricted to the scope values (lookups stay whole).
+
+    A few values are literals (so a partition filter prunes files); many are a column of an in-memory
+    table, which `isin` turns into a semi-join. Either works with `column.isin(scope)` in a transform's
+    own restrict function.
+    """
+    scope: list[Any] | ir.Column = values
+    if len(values) > LITERAL_SCOPE_LIMIT:
+        scope = ibis.memtable(pa.table({"scope_value": values})).scope_value
     if table.incremental.restrict is not None:
-        return list(table.incremental.restrict(values, *inputs))
+        return list(table.incremental.restrict(scope, *inputs))
     return [
-        t.filter(t[table.filters[name]].isin(values)) if name in table.filters else t
+        t.filter(t[table.filters[name]].isin(scope)) if name in table.filters else t
         for name, t in zip(table.inputs, inputs, strict=True)
     ]
 

@@ -58,6 +58,11 @@ def plan(lake: DeltaRsLake, table: SilverTable, *, full: bool = False) -> Plan:
     since, until = previous[driver], processed[driver]
     if until is None or until < since:
         return Plan("full", processed, f"{driver} is older than the last build (recreated?)")
+    # An input rebuilt in full (a transform changed, a rebuild asked for) may differ anywhere.
+    for name in table.inputs:
+        was = previous.get(name)
+        if name not in table.lookups and was is not None and lake.rewritten_since(name, was):
+            return Plan("full", processed, f"{name} was rebuilt in full since version {was}")
     reasons = []
     new_rows = None
     if until > since:
@@ -106,6 +111,16 @@ def _added_rows(lake: DeltaRsLake, table: str, since: int, until: int, columns: 
     files = lake.added_files(table, since, until)
     if files is None:
         return None
+    if files and all(name in files[0].partition_values for name in columns):
+        # Only partition columns are asked for (the days that received events): the log has their
+        # values, one row per file, and no data file needs opening.
+        schema = lake.schema(table)
+        return pa.table(
+            {
+                name: pa.array([f.partition_values[name] for f in files]).cast(schema.field(name).type)
+                for name in columns
+            }
+        )
     try:
         return lake.read_files(table, files, columns)
     except FileNotFoundError:  # vacuumed since it was added

@@ -25,8 +25,8 @@ FIGURES = dg.TableSchema(
     kinds={"delta"},
     group_name="maintenance",
     description=(
-        "Every bronze, silver and quality Delta table under the lake root: small files compacted, files unused "
-        "for LAKEHOUSE_VACUUM_RETENTION_HOURS vacuumed (erasure becomes real), log checkpointed."
+        "Every bronze, silver and quality Delta table under the lake root: small files compacted, files "
+        "unused for LAKEHOUSE_VACUUM_RETENTION_HOURS vacuumed (erasure becomes real), log checkpointed."
     ),
 )
 def lake_tables(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:

@@ -10,34 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import ibis
 import ibis.expr.types as ir
 
+from transforms.silver.finance import with_usd_rate
 from transforms.silver.operational import current_rows
 from transforms.table import Incremental, Lookup, SilverTable
 
 MICROSECONDS_PER_DAY = 86_400_000_000
-
-
-def with_usd_rate(rows: ir.Table, day: str, rates: ir.Table) -> ir.Table:
-    """`rows` plus `fx_rate` (USD per unit of `currency` on `day`) and `fx_rate_date` (the rate's day).
-
-    The as-of lookup runs on the distinct (currency, day) pairs, so its non-equi join is as small as the
-    rate history, whatever the number of rows. A currency with no rate on or before the day stays null.
-    """
-    wanted = rows.select(currency=rows.currency, _day=rows[day]).distinct()
-    earlier = wanted.join(rates, [wanted.currency == rates.currency, rates.rate_date <= wanted._day])
-    latest = ibis.row_number().over(
-        group_by=[earlier.currency, earlier._day], order_by=ibis.desc(earlier.rate_date)
-    )
-    picked = earlier.mutate(_latest=latest).filter(lambda t: t._latest == 0)
-    looked_up = rows.left_join(picked, [rows.currency == picked.currency, rows[day] == picked._day])
-    is_usd = rows.currency == "USD"
-    return looked_up.select(
-        *(rows[column] for column in rows.columns),
-        fx_rate=ibis.cases((is_usd, ibis.literal(1.0)), else_=picked.rate_to_usd),
-        fx_rate_date=ibis.cases((is_usd, rows[day]), else_=picked.rate_date),
-    )
 
 
 def major(minor: ir.IntegerValue) -> ir.FloatingValue:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from transforms.silver.billing import with_usd_rate
+from transforms.silver.finance import with_usd_rate
 from transforms.table import Incremental, Lookup, SilverTable
 
 

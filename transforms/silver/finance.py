@@ -8,11 +8,33 @@ import ibis.expr.types as ir
 from transforms.table import Incremental, Lookup, SilverTable
 
 
+def with_usd_rate(rows: ir.Table, day: str, rates: ir.Table) -> ir.Table:
+    """`rows` plus `fx_rate` (USD per unit of `currency` on `day`) and `fx_rate_date` (the rate's day).
+
+    The as-of lookup runs on the distinct (currency, day) pairs, so its non-equi join is as small as the
+    rate history, whatever the number of rows. A currency with no rate on or before the day stays null.
+    """
+    wanted = rows.select(currency=rows.currency, _day=rows[day]).distinct()
+    earlier = wanted.join(rates, [wanted.currency == rates.currency, rates.rate_date <= wanted._day])
+    latest = ibis.row_number().over(
+        group_by=[earlier.currency, earlier._day], order_by=ibis.desc(earlier.rate_date)
+    )
+    picked = earlier.mutate(_latest=latest).filter(lambda t: t._latest == 0)
+    looked_up = rows.left_join(picked, [rows.currency == picked.currency, rows[day] == picked._day])
+    is_usd = rows.currency == "USD"
+    return looked_up.select(
+        *(rows[column] for column in rows.columns),
+        fx_rate=ibis.cases((is_usd, ibis.literal(1.0)), else_=picked.rate_to_usd),
+        fx_rate_date=ibis.cases((is_usd, rows[day]), else_=picked.rate_date),
+    )
+
+
 def fx_rates(bronze: ir.Table) -> ir.Table:
     """One rate per day and currency; a later export of the same day corrects an earlier one."""
     latest = ibis.row_number().over(
         group_by=[bronze.date, bronze.currency],
-        order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._line)],
+        # Files ingested in one run share _ingested_at: the file, then its line, decide (as for costs).
+        order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._source), ibis.desc(bronze._line)],
     )
     ranked = bronze.mutate(_version=latest)
     return ranked.filter(ranked._version == 0).select(
@@ -23,18 +45,29 @@ def fx_rates(bronze: ir.Table) -> ir.Table:
 def ad_spend(bronze: ir.Table, rates: ir.Table) -> ir.Table:
     latest = ibis.row_number().over(
         group_by=[bronze.date, bronze.channel, bronze.campaign, bronze.currency],
-        order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._line)],
+        order_by=[ibis.desc(bronze._ingested_at), ibis.desc(bronze._source), ibis.desc(bronze._line)],
     )
     spend = bronze.mutate(_version=latest).filter(lambda t: t._version == 0)
-    joined = spend.left_join(rates, [spend.date == rates.rate_date, spend.currency == rates.currency])
-    return joined.select(
-        spend_date=spend.date,
-        channel=spend.channel,
-        campaign=spend.campaign,
-        currency=spend.currency,
-        amount=spend.amount,
-        rate_to_usd=rates.rate_to_usd,
-        amount_usd=spend.amount * rates.rate_to_usd,
+    converted = with_usd_rate(
+        spend.select(
+            spend_date=spend.date,
+            channel=spend.channel,
+            campaign=spend.campaign,
+            currency=spend.currency,
+            amount=spend.amount,
+        ),
+        "spend_date",
+        rates,
+    )
+    return converted.select(
+        "spend_date",
+        "channel",
+        "campaign",
+        "currency",
+        "amount",
+        rate_to_usd=converted.fx_rate,
+        fx_rate_date=converted.fx_rate_date,
+        amount_usd=converted.amount * converted.fx_rate,
     )
 
 
@@ -56,7 +89,7 @@ TABLES = (
         incremental=Incremental(
             "spend_date",
             filters={"bronze/ad_spend": "date"},
-            lookups={"silver/fx_rates": Lookup("rate_date", "spend_date")},
+            lookups={"silver/fx_rates": Lookup("rate_date", "spend_date", onwards=True)},
         ),
     ),
 )
