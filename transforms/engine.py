@@ -8,7 +8,7 @@ master, compiles the expression with Ibis's PySpark backend, and writes the resu
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -230,23 +230,43 @@ class SparkEngine:
                 table.name, self.dataframe(table), partition_by=partition_by, processed=todo.processed
             )
             return SilverRun(table.name, "full", todo.reason, commit, None)
+        views: list[str] = []
+
+        def memtable(data: pa.Table) -> ir.Table:
+            # Spark's own Arrow conversion: Ibis's memtable goes through pandas, which turns a null
+            # string of a chunked column into a float NaN when Spark's Arrow path refuses the frame.
+            view = f"lakehouse_rows_{next(_views)}"
+            self.lake.spark.createDataFrame(data.combine_chunks()).createOrReplaceTempView(view)
+            views.append(view)
+            return con.table(view)
+
         with self._inputs(table) as (con, inputs):
-            with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                values = touched_values(table, todo, con, inputs, built)
-            frame = self.lake.spark.sql(con.compile(table.build(*restrict(table, values, inputs))))
+            try:
+                with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
+                    values = touched_values(table, todo, con, inputs, built, memtable)
+                restricted = restrict(table, values, inputs, memtable)
+                frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
+            finally:
+                for view in views:
+                    self.lake.spark.catalog.dropTempView(view)
         commit = _write_scope(self.lake, table, todo, values, frame, partition_by)
         return SilverRun(table.name, "incremental", todo.reason, commit, None, len(values))
 
 
 def touched_values(
-    table: SilverTable, todo: Plan, con: BaseBackend, inputs: list[ir.Table], built: ir.Table
+    table: SilverTable,
+    todo: Plan,
+    con: BaseBackend,
+    inputs: list[ir.Table],
+    built: ir.Table,
+    memtable: Callable[[pa.Table], ir.Table] = ibis.memtable,
 ) -> list[Any]:
     """The scope values to rebuild: those the driver's new rows touch and those built from changed
     lookup values (`built` is the table as it stands)."""
     spec = table.incremental
     touched: list[ir.Table] = []
     if todo.new_rows is not None:
-        new_rows = ibis.memtable(todo.new_rows)
+        new_rows = memtable(todo.new_rows)
         if spec.changed is not None:
             touched.append(spec.changed(new_rows, *inputs))
         else:
@@ -261,7 +281,12 @@ def touched_values(
 LITERAL_SCOPE_LIMIT = 500
 
 
-def restrict(table: SilverTable, values: list[Any], inputs: list[ir.Table]) -> list[ir.Table]:
+def restrict(
+    table: SilverTable,
+    values: list[Any],
+    inputs: list[ir.Table],
+    memtable: Callable[[pa.Table], ir.Table] = ibis.memtable,
+) -> list[ir.Table]:
     """The inputs restricted to the scope values (lookups stay whole).
 
     A few values are literals (so a partition filter prunes files); many are a column of an in-memory
@@ -270,7 +295,7 @@ def restrict(table: SilverTable, values: list[Any], inputs: list[ir.Table]) -> l
     """
     scope: list[Any] | ir.Column = values
     if len(values) > LITERAL_SCOPE_LIMIT:
-        scope = ibis.memtable(pa.table({"scope_value": values})).scope_value
+        scope = memtable(pa.table({"scope_value": values})).scope_value
     if table.incremental.restrict is not None:
         return list(table.incremental.restrict(scope, *inputs))
     return [
