@@ -132,7 +132,7 @@ def _silver_lines(builds: list[dict]) -> list[str]:
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
         "Every silver table (31, in dependency order) rebuilt in full from the same bronze, simulated and "
         "ingested first; one process per build, the engines alternating, best of the repetitions. Spark "
-        "runs on `local[*]` and its time includes starting the session (shown apart).",
+        "runs on `local[*]` with an 8 GiB driver and its time includes starting the session (shown apart).",
         "",
         "| scale | bronze events | silver events | DuckDB s | DuckDB peak | Spark s (start-up) | Spark peak "
         "| Spark / DuckDB |",

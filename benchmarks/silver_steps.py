@@ -15,6 +15,8 @@ import time
 
 from benchmarks.measure import report
 
+SPARK_MEMORY = "8g"
+
 
 def sources() -> None:
     import dagster as dg
@@ -53,7 +55,8 @@ def silver(engine_name: str, full: bool) -> None:
     if engine_name == "spark":
         from lakehouse.settings import load_settings
 
-        engine = SparkEngine.from_settings(load_settings())
+        # local[*] runs executors inside the driver JVM: give it room, as DuckDB takes what it needs.
+        engine = SparkEngine.from_settings(load_settings(), extra={"spark.driver.memory": SPARK_MEMORY})
     else:
         engine = DuckDBEngine(lake)
     ready = time.perf_counter()
