@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime, time
+from datetime import date
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pytest
 
+from tests.unit.silver_frames import silver_events
 from transforms.engine import _SparkCompiler
 from transforms.silver.ai_usage import ai_generations, document_exports
 
@@ -18,30 +18,7 @@ PRODUCT = {"content_generated": "marketing", "page_view": "marketing"}
 
 
 def _events(rows: list[tuple[str, str, date, dict]]) -> ir.Table:
-    """silver/events from (event_id, event_type, event_date, properties); every event by user u1."""
-    count = len(rows)
-    nothing = pa.array([None] * count, pa.string())
-    return ibis.memtable(
-        pa.table(
-            {
-                "event_id": [r[0] for r in rows],
-                "event_type": [r[1] for r in rows],
-                "product": [PRODUCT.get(r[1], "documents") for r in rows],
-                "occurred_at": pa.array([datetime.combine(r[2], time(9, tzinfo=UTC)) for r in rows], TS),
-                "event_date": pa.array([r[2] for r in rows], pa.date32()),
-                "user_id": ["u1"] * count,
-                "anonymous_id": nothing,
-                "utm_source": nothing,
-                "utm_medium": nothing,
-                "utm_campaign": nothing,
-                "referrer": nothing,
-                "device": nothing,
-                "properties": [json.dumps(r[3]) for r in rows],
-                "is_active": [True] * count,
-                "_batch_id": ["b1"] * count,
-            }
-        )
-    )
+    return silver_events(rows, lambda event_type: PRODUCT.get(event_type, "documents"))
 
 
 def _rows(expr: ir.Table) -> list[dict]:

@@ -7,6 +7,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from tests.unit.silver_frames import fx_rates
 from transforms.silver.billing import TABLES, invoice_lines, invoices, payments, refunds
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
@@ -25,15 +26,7 @@ def _run(expr) -> list[dict]:
 
 
 def _rates() -> ibis.Table:
-    return ibis.memtable(
-        pa.table(
-            {
-                "rate_date": pa.array([r[0] for r in RATES], pa.date32()),
-                "currency": [r[1] for r in RATES],
-                "rate_to_usd": [r[2] for r in RATES],
-            }
-        )
-    )
+    return fx_rates(RATES)
 
 
 def _bronze(rows: list[dict], types: dict[str, pa.DataType]) -> ibis.Table:

@@ -6,6 +6,7 @@ import ibis
 import pyarrow as pa
 import pytest
 
+from tests.unit.silver_frames import fx_rates
 from transforms.silver.costs import TABLES, cloud_costs, llm_prices
 
 MORNING, EVENING = datetime(2025, 3, 3, 6, tzinfo=UTC), datetime(2025, 3, 3, 18, tzinfo=UTC)
@@ -22,15 +23,7 @@ def _run(expr, *order: str) -> list[dict]:
 
 
 def _rates() -> ibis.Table:
-    return ibis.memtable(
-        pa.table(
-            {
-                "rate_date": pa.array([r[0] for r in RATES], pa.date32()),
-                "currency": [r[1] for r in RATES],
-                "rate_to_usd": [r[2] for r in RATES],
-            }
-        )
-    )
+    return fx_rates(RATES)
 
 
 def _export(rows: list[dict], columns: dict[str, pa.DataType]) -> ibis.Table:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
@@ -8,6 +7,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from tests.unit.silver_frames import silver_events
 from transforms.engine import _SparkCompiler
 from transforms.silver.learning import enrollments, lesson_progress, quiz_attempts, video_heartbeats
 
@@ -18,32 +18,7 @@ NINE = time(9, tzinfo=UTC)
 
 
 def _events(rows: list[tuple[str, str, date, dict]]) -> ir.Table:
-    """silver/events from (event_id, event_type, event_date, properties); every event by user u1."""
-    count = len(rows)
-    nothing = pa.array([None] * count, pa.string())
-    return ibis.memtable(
-        pa.table(
-            {
-                "event_id": [r[0] for r in rows],
-                "event_type": [r[1] for r in rows],
-                "product": ["courses"] * count,
-                "occurred_at": pa.array(
-                    [datetime(d.year, d.month, d.day, 9, tzinfo=UTC) for _, _, d, _ in rows], TS
-                ),
-                "event_date": pa.array([r[2] for r in rows], pa.date32()),
-                "user_id": ["u1"] * count,
-                "anonymous_id": nothing,
-                "utm_source": nothing,
-                "utm_medium": nothing,
-                "utm_campaign": nothing,
-                "referrer": nothing,
-                "device": nothing,
-                "properties": [json.dumps(r[3]) for r in rows],
-                "is_active": [True] * count,
-                "_batch_id": ["b1"] * count,
-            }
-        )
-    )
+    return silver_events(rows, lambda _: "courses")
 
 
 def _bronze(columns: dict[str, list], updated: list[datetime], deleted: list[datetime | None] | None = None):
