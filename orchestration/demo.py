@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 
@@ -51,7 +52,11 @@ def summary(settings: Settings) -> str:
             value = con.execute(query).fetchone()[0]
             lines.append(f"  {label:<38} {shape.format(value) if value is not None else '—'}")
         as_of, lake_versions = con.execute("select as_of_date, lake_versions from meta.build_info").fetchone()
-        lines.append(f"Data as of {as_of}; built from lake versions {lake_versions}")
+        versions = json.loads(lake_versions)
+        lines.append(
+            f"Data as of {as_of}; built from {len(versions)} silver tables at the lake versions "
+            "in meta.build_info"
+        )
     lines += [
         "",
         "Next:",
@@ -59,6 +64,20 @@ def summary(settings: Settings) -> str:
         "  make dashboards   Streamlit dashboard on http://127.0.0.1:8501",
         "  make test         the test suite",
     ]
+    return "\n".join(lines)
+
+
+def checks(result: dg.ExecuteInProcessResult) -> str:
+    """One line on the run's quality checks (Great Expectations on silver, dbt tests on the marts), and
+    every check that did not pass."""
+    evaluations = [
+        e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    failed = [e for e in evaluations if not e.passed]
+    lines = [f"Quality checks: {len(evaluations) - len(failed)} of {len(evaluations)} passed."]
+    for evaluation in failed:
+        severity = "error" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warning"
+        lines.append(f"  {severity}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}")
     return "\n".join(lines)
 
 
@@ -90,6 +109,7 @@ def main() -> int:
             instance=instance, run_config={"loggers": {"progress": {}}}, raise_on_error=False
         )
     if not result.success:
+        print(checks(result), file=sys.stderr)
         print(
             f"\nThe build failed after {time.monotonic() - started:.0f} s; see the lines marked ✗ above, "
             "or open the run in the Dagster UI (make ui).",
@@ -97,6 +117,7 @@ def main() -> int:
         )
         return 1
     print(f"\nBuilt everything in {time.monotonic() - started:.1f} s (run {result.run_id}).")
+    print(checks(result))
     print(summary(settings))
     return 0
 
