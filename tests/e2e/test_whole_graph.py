@@ -3,68 +3,15 @@
 from __future__ import annotations
 
 import math
-import os
 from datetime import date
 
-import dagster as dg
-import duckdb
 import pytest
 
 from ingestion import ground_truth
-from ingestion.simulator import simulate
 from lakehouse.lake import DeltaRsLake
-from lakehouse.settings import load_settings
-from orchestration.definitions import build_definitions
+from tests.e2e.warehouse import marts, query
 
 pytestmark = pytest.mark.slow
-
-WORLD = {"seed": 11, "users": 80, "start": date(2026, 1, 28), "days": 6}  # crosses a month end
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
-    saved = dict(os.environ)
-    data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    os.environ.update(
-        {
-            "LAKEHOUSE_DATA_DIR": str(data_dir),
-            "LAKEHOUSE_SIM_SEED": str(WORLD["seed"]),
-            "LAKEHOUSE_SIM_USERS": str(WORLD["users"]),
-            "LAKEHOUSE_SIM_START": WORLD["start"].isoformat(),
-            "LAKEHOUSE_SIM_DAYS": str(WORLD["days"]),
-        }
-    )
-    try:
-        settings = load_settings()
-        job = build_definitions(settings).resolve_job_def("build_everything")
-        with dg.DagsterInstance.ephemeral() as instance:
-            first = job.execute_in_process(instance=instance)
-            first_marts = _marts(settings.warehouse_file)
-            second = job.execute_in_process(instance=instance)
-            resync = build_definitions(settings).resolve_job_def("postgres_full_resync")
-            assert resync.execute_in_process(instance=instance).success
-        yield settings, first, second, first_marts
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def _marts(path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return {
-            name: con.execute(f"select * from {name} order by all").fetchall()
-            for name in ("finance.fct_mrr", "learning.fct_active_users", "marketing.fct_channel_daily")
-        }
-
-
-@pytest.fixture(scope="module")
-def world():
-    return simulate(WORLD["seed"], WORLD["users"], WORLD["start"], WORLD["days"])
-
-
-def _query(settings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.warehouse_file), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_both_runs_succeed_and_every_dbt_test_passed(built) -> None:
@@ -78,7 +25,7 @@ def test_both_runs_succeed_and_every_dbt_test_passed(built) -> None:
 def test_mrr_per_customer_and_month_matches_ground_truth(built, world) -> None:
     settings = built[0]
     expected = {(r["customer_id"], r["month"]): r["mrr"] for r in ground_truth.mrr(world)}
-    rows = _query(settings, "select customer_id, month, mrr, arr from finance.fct_mrr")
+    rows = query(settings, "select customer_id, month, mrr, arr from finance.fct_mrr")
     actual = {(c, m): mrr for c, m, mrr, _ in rows}
     assert actual.keys() == expected.keys()
     for key, value in expected.items():
@@ -93,13 +40,13 @@ def test_active_users_match_ground_truth(built, world) -> None:
         (r["activity_date"], r["product"]): (r["dau"], r["wau"], r["mau"])
         for r in ground_truth.active_users(world)
     }
-    rows = _query(settings, "select activity_date, product, dau, wau, mau from learning.fct_active_users")
+    rows = query(settings, "select activity_date, product, dau, wau, mau from learning.fct_active_users")
     assert {(d, p): (dau, wau, mau) for d, p, dau, wau, mau in rows} == expected
 
 
 def test_spend_and_touchpoints_per_channel_match_ground_truth(built, world) -> None:
     settings = built[0]
-    rows = _query(
+    rows = query(
         settings, "select activity_date, channel, touchpoints, spend_usd from marketing.fct_channel_daily"
     )
     touches = {(d, c): t for d, c, t, _ in rows if t}
@@ -126,11 +73,11 @@ def test_bronze_holds_every_line_once_and_quarantines_the_malformed(built, world
 
 def test_second_run_gives_the_same_numbers(built) -> None:
     settings, _, _, first_marts = built
-    assert _marts(settings.warehouse_file) == first_marts
+    assert marts(settings.warehouse_file) == first_marts
 
 
 def test_published_warehouse_says_what_it_was_built_from(built) -> None:
     settings = built[0]
-    ((as_of, versions),) = _query(settings, "select as_of_date, lake_versions from meta.build_info")
+    ((as_of, versions),) = query(settings, "select as_of_date, lake_versions from meta.build_info")
     assert as_of == date(2026, 2, 2)
     assert '"silver/events"' in versions
