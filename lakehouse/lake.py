@@ -246,11 +246,13 @@ class DeltaRsLake:
 
     def processed(self, table: str) -> dict[str, int | None] | None:
         """The input versions the table's latest build recorded (maintenance commits record none)."""
-        for entry in self.history(table):
-            if PROCESSED_KEY in entry:
-                return json.loads(entry[PROCESSED_KEY])
-            if PROCESSED_KEY in (entry.get("userMetadata") or ""):  # written by the Spark engine
-                return json.loads(json.loads(entry["userMetadata"])[PROCESSED_KEY])
+        # The latest build is nearly always among the last few commits; the whole log only otherwise.
+        for limit in (10, None):
+            for entry in self.history(table, limit):
+                if PROCESSED_KEY in entry:
+                    return json.loads(entry[PROCESSED_KEY])
+                if PROCESSED_KEY in (entry.get("userMetadata") or ""):  # written by the Spark engine
+                    return json.loads(json.loads(entry["userMetadata"])[PROCESSED_KEY])
         return None
 
     def added_files(self, table: str, since: int, until: int) -> list[AddedFile] | None:

@@ -17,6 +17,7 @@ import ibis
 import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot.expressions as sge
 from ibis.backends.sql.compilers.pyspark import PySparkCompiler
 
@@ -264,6 +265,10 @@ def touched_values(
     """The scope values to rebuild: those the driver's new rows touch and those built from changed
     lookup values (`built` is the table as it stands)."""
     spec = table.incremental
+    if spec.changed is None and not todo.lookup_changes:
+        # The common case: the driver's own column says what changed; no query is needed for that.
+        driver_column = table.filters.get(table.driver, spec.column)
+        return _distinct(pa.table([pc.unique(todo.new_rows[driver_column])], names=[spec.column]))
     touched: list[ir.Table] = []
     if todo.new_rows is not None:
         new_rows = memtable(todo.new_rows)
