@@ -5,8 +5,8 @@ mistake in the dbt models shows up as a difference. The simulator accumulates th
 (`ingestion.simulation.truth`); these functions hand out a small in-memory world's tables, and
 `write_ground_truth` writes them as CSV, exactly as `world_writer.produce` streams them.
 
-Tables: active_users, touchpoints, spend, mrr (list MRR as fct_mrr computes it, and MRR after
-recurring discounts), mrr_movements, conversions and conversion_touches (attribution weights),
+Tables: active_users, touchpoints, spend, mrr (list MRR, fct_mrr.list_mrr, and MRR after
+recurring discounts, fct_mrr.mrr), mrr_movements, conversions and conversion_touches (attribution weights),
 recognized_revenue (billed, recognized, deferred per month), completion (per enrollment).
 """
 

@@ -7,7 +7,13 @@ import dagster as dg
 from lakehouse.settings import load_settings
 from orchestration.definitions import build_definitions
 
-SOURCES = {"landing/events", "landing/exports", "operational/postgres", "reference/channels"}
+SOURCES = {
+    "landing/events",
+    "landing/exports",
+    "operational/postgres",
+    "reference/channels",
+    "reference/attribution_models",
+}
 
 
 def _graph(simulate: bool = True):

@@ -1,0 +1,20 @@
+select
+    event_id,
+    event_type,
+    product,
+    user_id,
+    workspace_id,
+    artifact_id,
+    template_id,
+    content_type,
+    model,
+    tokens,
+    latency_ms,
+    success as is_success,
+    cast(brand_voice_score as double precision) as brand_voice_score,
+    price_date,
+    cast(price_per_1k_tokens_usd as double precision) as price_per_1k_tokens_usd,
+    cast(cost_usd as double precision) as cost_usd,
+    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    event_date
+from {{ source('silver', 'ai_generations') }}

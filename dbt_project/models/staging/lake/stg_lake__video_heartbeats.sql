@@ -1,0 +1,10 @@
+select
+    event_id,
+    user_id,
+    course_id,
+    lesson_id,
+    seconds as video_seconds,
+    interval_index,
+    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    event_date
+from {{ source('silver', 'video_heartbeats') }}
