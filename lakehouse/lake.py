@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,6 +25,8 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from lakehouse.storage import filesystem_for
 
 COMMIT_RETRIES = 8
+# Reads of added files kept per lake: one run asks for the same new rows once per table they drive.
+FILE_READS_KEPT_BYTES = 256 * 2**20
 # Commit metadata key under which a derived table records the input versions it was built from.
 PROCESSED_KEY = "lakehouse.inputs"
 
@@ -41,6 +44,15 @@ class Commit:
 class DeltaRsLake:
     root: str
     storage_options: dict[str, str] = field(default_factory=dict)
+    # Loading a table replays its log (about 20 ms for a few hundred files, more as commits pile up);
+    # bringing a loaded one up to date reads only the commits since. Kept per table, with the identity
+    # of its first commit, so that a table deleted and created again is loaded afresh.
+    _snapshots: dict[str, tuple[tuple, DeltaTable]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _file_reads: OrderedDict[tuple, pa.Table] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
 
     def uri(self, table: str) -> str:
         return f"{self.root}/{table}"
@@ -48,23 +60,43 @@ class DeltaRsLake:
     def _table(self, table: str, version: int | None = None) -> DeltaTable:
         return DeltaTable(self.uri(table), version=version, storage_options=self.storage_options or None)
 
+    def _current(self, table: str) -> DeltaTable:
+        """The table's latest snapshot, for reading; loaded once, then updated with the new commits."""
+        origin = self._origin(table)
+        kept = self._snapshots.get(table)
+        if kept is not None and kept[0] == origin:
+            kept[1].update_incremental()
+            return kept[1]
+        snapshot = self._table(table)
+        self._snapshots[table] = (origin, snapshot)
+        return snapshot
+
+    def _origin(self, table: str) -> tuple:
+        filesystem, base = filesystem_for(self.uri(table), self.storage_options)
+        info = filesystem.get_file_info(f"{base}/_delta_log/{0:020d}.json")
+        return info.type, info.mtime_ns, info.size
+
     def exists(self, table: str) -> bool:
         return DeltaTable.is_deltatable(self.uri(table), storage_options=self.storage_options or None)
 
     def version(self, table: str) -> int | None:
-        return self._table(table).version() if self.exists(table) else None
+        return self._current(table).version() if self.exists(table) else None
 
     def row_count(self, table: str) -> int:
         """Rows in the current snapshot, from the log's file statistics (no data is read)."""
-        actions = pa.table(self._table(table).get_add_actions(flatten=True))
+        actions = pa.table(self._current(table).get_add_actions(flatten=True))
         return int(pc.sum(actions["num_records"]).as_py() or 0)
 
     def schema(self, table: str) -> pa.Schema:
-        return pa.schema(self._table(table).schema().to_arrow())
+        return pa.schema(self._current(table).schema().to_arrow())
+
+    def partition_columns(self, table: str) -> list[str]:
+        return list(self._current(table).metadata().partition_columns)
 
     def read(self, table: str, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
         # Not to_pyarrow_dataset(): scanning it aborts the interpreter at exit (deltalake 1.6).
-        return self._table(table, version).to_pyarrow_table(columns=columns)
+        snapshot = self._current(table) if version is None else self._table(table, version)
+        return snapshot.to_pyarrow_table(columns=columns)
 
     def committed_version(self, table: str, app_id: str) -> int | None:
         """The version an application transaction recorded in this table's log, if any."""
@@ -85,7 +117,7 @@ class DeltaRsLake:
         return lambda app_id: _transaction_version(snapshot, app_id) is not None
 
     def history(self, table: str, limit: int | None = None) -> list[dict[str, Any]]:
-        return self._table(table).history(limit) if self.exists(table) else []
+        return self._current(table).history(limit) if self.exists(table) else []
 
     def append(
         self,
@@ -150,7 +182,7 @@ class DeltaRsLake:
             )
 
         _retry_on_conflict(commit)
-        return Commit(table, self._table(table).version(), rows, skipped=not todo, app_ids=tuple(todo))
+        return Commit(table, self.version(table), rows, skipped=not todo, app_ids=tuple(todo))
 
     def overwrite(
         self,
@@ -190,7 +222,7 @@ class DeltaRsLake:
             )
 
         _retry_on_conflict(commit)
-        return Commit(table, self._table(table).version(), data.num_rows)
+        return Commit(table, self.version(table), data.num_rows)
 
     def merge(
         self,
@@ -209,11 +241,20 @@ class DeltaRsLake:
         """
         if not self.exists(table):
             return self.overwrite(table, data, processed=processed)
+        if scope is not None and scope[0] in keys:
+            column, values = scope
+            values = set(values)
+            in_scope = pc.is_in(data[column], pa.array(values, data.schema.field(column).type))
+            if pc.all(in_scope).as_py() is not False:
+                # Every source row is in the scope and a key names its scope value, so no row outside
+                # the scope can match one: the upsert is "replace the scope's rows", which delta-rs
+                # does without joining the source to the table.
+                return self.replace(table, data, column, values, processed=processed)
         predicate = " AND ".join(f"target.{k} = source.{k}" for k in keys)
 
         def commit() -> None:
             merger = (
-                self._table(table)
+                self._current(table)
                 .merge(
                     data,
                     predicate,
@@ -230,7 +271,7 @@ class DeltaRsLake:
             merger.execute()
 
         _retry_on_conflict(commit)
-        return Commit(table, self._table(table).version(), data.num_rows)
+        return Commit(table, self.version(table), data.num_rows)
 
     def rewritten_since(self, table: str, version: int) -> bool:
         """Whether a commit after `version` replaced the whole table (a full build, not a partial one)."""
@@ -286,7 +327,23 @@ class DeltaRsLake:
         return added, removed
 
     def read_files(self, table: str, files: list[AddedFile], columns: list[str]) -> pa.Table:
-        """The given columns of the rows in these data files; partition columns from the log."""
+        """The given columns of the rows in these data files; partition columns from the log.
+
+        A data file never changes once written, so the last few reads are kept: the new rows of a
+        table that drives several others are read once per run, not once per table.
+        """
+        key = (self.uri(table), tuple(file.path for file in files), tuple(columns))
+        if key in self._file_reads:
+            self._file_reads.move_to_end(key)
+            return self._file_reads[key]
+        rows = self._read_files(table, files, columns)
+        self._file_reads[key] = rows
+        kept = sum(read.nbytes for read in self._file_reads.values())
+        while kept > FILE_READS_KEPT_BYTES and len(self._file_reads) > 1:
+            kept -= self._file_reads.popitem(last=False)[1].nbytes
+        return rows
+
+    def _read_files(self, table: str, files: list[AddedFile], columns: list[str]) -> pa.Table:
         filesystem, base = filesystem_for(self.uri(table), self.storage_options)
         schema = self.schema(table)
         fields = [pa.field(name, schema.field(name).type) for name in columns]
@@ -322,7 +379,7 @@ class DeltaRsLake:
             )
 
         _retry_on_conflict(commit)
-        return Commit(table, self._table(table).version(), data.num_rows)
+        return Commit(table, self.version(table), data.num_rows)
 
 
 @dataclass(frozen=True)

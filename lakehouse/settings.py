@@ -8,6 +8,7 @@ value fails at start with a message that names the variable and how to fix it.
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LAKEHOUSE_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_IAM_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=.@/-]+")
 
 
 class SettingsError(ValueError):
@@ -52,6 +54,19 @@ class Settings(BaseSettings):
     warehouse_db: str = Field("warehouse", description="warehouse database name")
     silver_schema: str = Field(
         "silver", description="schema where a PostgreSQL/Redshift warehouse sees silver"
+    )
+    spectrum_manifests: bool | None = Field(
+        None,
+        description=(
+            "write Redshift Spectrum symlink manifests of each silver table after every write "
+            "(default: on when LAKEHOUSE_WAREHOUSE_TARGET=redshift)"
+        ),
+    )
+    redshift_iam_role: str | None = Field(
+        None, description="IAM role ARN Redshift reads the lake's external schema with"
+    )
+    redshift_catalog_database: str = Field(
+        "lakehouse_silver", description="AWS Glue Data Catalog database that holds silver's external tables"
     )
     source_postgres_dsn: SecretStr | None = Field(
         None, description="operational PostgreSQL; unset on the local profile starts an embedded server"
@@ -91,6 +106,26 @@ class Settings(BaseSettings):
         if "://" in value and not value.startswith("s3://"):
             raise ValueError("must be a local folder or an s3://bucket/prefix URI")
         return value.rstrip("/")
+
+    @field_validator("redshift_iam_role")
+    @classmethod
+    def _iam_role(cls, value: str | None) -> str | None:
+        if value is None or value == "default":
+            return value
+        # Redshift chains roles given comma-separated, each a full ARN.
+        if not all(_IAM_ROLE.fullmatch(role) for role in value.split(",")):
+            raise ValueError(
+                "must be an IAM role ARN such as arn:aws:iam::123456789012:role/spectrum "
+                "(several chained with commas, no spaces), or `default` for the cluster's default role"
+            )
+        return value
+
+    @field_validator("redshift_catalog_database")
+    @classmethod
+    def _catalog_database(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9_]{1,255}", value):
+            raise ValueError("must be a Glue database name: lower-case letters, digits and underscores")
+        return value
 
     @field_validator("spark_master")
     @classmethod
@@ -141,6 +176,14 @@ class Settings(BaseSettings):
     @property
     def ground_truth_dir(self) -> Path:
         return self.data_dir / "ground_truth"
+
+    @property
+    def writes_spectrum_manifests(self) -> bool:
+        return (
+            self.warehouse_target == "redshift"
+            if self.spectrum_manifests is None
+            else self.spectrum_manifests
+        )
 
     @property
     def simulates_sources(self) -> bool:

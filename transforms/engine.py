@@ -8,7 +8,8 @@ master, compiles the expression with Ibis's PySpark backend, and writes the resu
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -58,15 +59,23 @@ class DuckDBEngine:
     """Ibis on an in-process DuckDB; lake tables are scanned lazily by DuckDB's Delta extension.
 
     One connection serves every table the engine builds: loading the Delta extension costs about 0.4 s,
-    more than building a small table.
+    more than building a small table. Each input is a view of its table pinned at the version the run
+    planned with, kept (with its schema) until the table moves on: a version never changes, so it is
+    described once, and a question asked of pinned views (which scope values a change touches) has one
+    answer, computed once for every table that asks it.
     """
 
     lake: DeltaRsLake
     _con: BaseBackend | None = field(default=None, init=False, repr=False)
+    _views: dict[str, tuple[int, ir.Table]] = field(default_factory=dict, init=False, repr=False)
+    _answers: OrderedDict[ops.Node, pa.Table] = field(default_factory=OrderedDict, init=False, repr=False)
+    _memtables: OrderedDict[int, tuple[pa.Table, ir.Table]] = field(
+        default_factory=OrderedDict, init=False, repr=False
+    )
 
     def build(self, table: SilverTable) -> pa.Table:
-        with self._inputs(table) as (con, inputs):
-            return con.to_pyarrow(table.build(*inputs))
+        inputs = [self._view(name, self.lake.version(name)) for name in table.inputs]
+        return self.connection().to_pyarrow(table.build(*inputs))
 
     def connection(self) -> BaseBackend:
         if self._con is None:
@@ -79,22 +88,32 @@ class DuckDBEngine:
         if self._con is not None:
             self._con.disconnect()
             self._con = None
+            self._views.clear()
+            self._answers.clear()
+            self._memtables.clear()
 
-    @contextmanager
-    def _inputs(self, table: SilverTable) -> Iterator[tuple[BaseBackend, list[ir.Table]]]:
+    def _view(self, name: str, version: int) -> ir.Table:
+        """The lake table `name` at `version`, as an Ibis table over a view of the connection."""
+        kept = self._views.get(name)
+        if kept is not None and kept[0] == version:
+            return kept[1]
         con = self.connection()
-        views = []
-        try:
-            inputs = []
-            for name in table.inputs:
-                view = f"lakehouse_input_{next(_views)}"
-                con.con.execute(f"CREATE VIEW {view} AS SELECT * FROM delta_scan('{self.lake.uri(name)}')")
-                views.append(view)
-                inputs.append(con.table(view))
-            yield con, inputs
-        finally:
-            for view in views:
-                con.con.execute(f"DROP VIEW IF EXISTS {view}")
+        view = f"lakehouse_input_{next(_views)}"
+        uri = self.lake.uri(name).replace("'", "''")
+        con.con.execute(f"CREATE VIEW {view} AS SELECT * FROM delta_scan('{uri}', version={int(version)})")
+        if kept is not None:
+            con.con.execute(f"DROP VIEW IF EXISTS {kept[1].get_name()}")
+        self._views[name] = (version, con.table(view))
+        return self._views[name][1]
+
+    def _answer(self, expr: ir.Table) -> pa.Table:
+        """The result of a query over pinned views, kept for the next table asking the same."""
+        return _kept(self._answers, expr.op(), lambda: self.connection().to_pyarrow(expr))
+
+    def _memtable(self, data: pa.Table) -> ir.Table:
+        # The driver's new rows are one Arrow table for every table they drive (the lake keeps the read):
+        # one memtable for them makes the questions asked of them equal, so they are answered once.
+        return _kept(self._memtables, id(data), lambda: (data, ibis.memtable(data)))[1]
 
     def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
         """Build the table, or only the scope values its driver's new rows touch (transforms/table.py)."""
@@ -102,20 +121,42 @@ class DuckDBEngine:
         partition_by = list(table.partition_by) or None
         if todo.mode == "unchanged":
             return SilverRun(table.name, "unchanged", todo.reason, None, None)
+        con = self.connection()
+        inputs = [self._view(name, todo.processed[name]) for name in table.inputs]
         if todo.mode == "full":
-            result = self.build(table)
+            result = con.to_pyarrow(table.build(*inputs))
             commit = self.lake.overwrite(
                 table.name, result, partition_by=partition_by, processed=todo.processed
             )
             return SilverRun(table.name, "full", todo.reason, commit, result)
-        with self._inputs(table) as (con, inputs):
-            with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                values = touched_values(table, todo, con, inputs, built)
-            result = con.to_pyarrow(table.build(*restrict(table, values, inputs))) if values else None
-        if result is None:  # nothing in scope (only rows without scope values): record progress only
+        values = touched_values(
+            table,
+            todo,
+            inputs,
+            lambda: self._view(table.name, self.lake.version(table.name)),
+            self._memtable,
+            self._answer,
+        )
+        if values:
+            partitions = {name: self.lake.partition_columns(name) for name in table.inputs}
+            result = con.to_pyarrow(table.build(*restrict(table, values, inputs, partitions=partitions)))
+        else:  # nothing in scope (only rows without scope values): record progress only
             result = self.lake.schema(table.name).empty_table()
         commit = _write_scope(self.lake, table, todo, values, result, partition_by)
         return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
+
+
+# Answers (and memtables) kept by DuckDBEngine: enough for one run of every table, small in memory.
+ANSWERS_KEPT = 32
+
+
+def _kept(kept: OrderedDict, key: Any, compute: Callable[[], Any]) -> Any:
+    if key not in kept:
+        kept[key] = compute()
+        if len(kept) > ANSWERS_KEPT:
+            kept.popitem(last=False)
+    kept.move_to_end(key)
+    return kept[key]
 
 
 def _touched_by_lookups(table: SilverTable, changes: dict[str, list[Any]], built: ir.Table) -> list[ir.Table]:
@@ -244,7 +285,7 @@ class SparkEngine:
         with self._inputs(table) as (con, inputs):
             try:
                 with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                    values = touched_values(table, todo, con, inputs, built, memtable)
+                    values = touched_values(table, todo, inputs, lambda: built, memtable, con.to_pyarrow)
                 restricted = restrict(table, values, inputs, memtable)
                 frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
             finally:
@@ -257,13 +298,13 @@ class SparkEngine:
 def touched_values(
     table: SilverTable,
     todo: Plan,
-    con: BaseBackend,
     inputs: list[ir.Table],
-    built: ir.Table,
-    memtable: Callable[[pa.Table], ir.Table] = ibis.memtable,
+    built: Callable[[], ir.Table],
+    memtable: Callable[[pa.Table], ir.Table],
+    execute: Callable[[ir.Table], pa.Table],
 ) -> list[Any]:
     """The scope values to rebuild: those the driver's new rows touch and those built from changed
-    lookup values (`built` is the table as it stands)."""
+    lookup values (`built()` is the table as it stands)."""
     spec = table.incremental
     if spec.changed is None and not todo.lookup_changes:
         # The common case: the driver's own column says what changed; no query is needed for that.
@@ -277,8 +318,9 @@ def touched_values(
         else:
             driver_column = table.filters.get(table.driver, spec.column)
             touched.append(new_rows.select(new_rows[driver_column].name(spec.column)))
-    touched += _touched_by_lookups(table, todo.lookup_changes, built)
-    return _distinct(con.to_pyarrow(_union(touched)))
+    if todo.lookup_changes:
+        touched += _touched_by_lookups(table, todo.lookup_changes, built())
+    return _distinct(execute(_union(touched)))
 
 
 # Above this many scope values, inputs are restricted by a semi-join on a table of them instead of an
@@ -291,20 +333,32 @@ def restrict(
     values: list[Any],
     inputs: list[ir.Table],
     memtable: Callable[[pa.Table], ir.Table] = ibis.memtable,
+    partitions: Mapping[str, Collection[str]] | None = None,
 ) -> list[ir.Table]:
     """The inputs restricted to the scope values (lookups stay whole).
 
     A few values are literals (so a partition filter prunes files); many are a column of an in-memory
     table, which `isin` turns into a semi-join. Either works with `column.isin(scope)` in a transform's
-    own restrict function.
+    own restrict function. Given `partitions` (input -> its partition columns), literals are kept for
+    partition columns only: elsewhere they prune nothing, and Ibis takes about half a millisecond to
+    compile each one.
     """
-    scope: list[Any] | ir.Column = values
-    if len(values) > LITERAL_SCOPE_LIMIT:
-        scope = memtable(pa.table({"scope_value": values})).scope_value
+    few = len(values) <= LITERAL_SCOPE_LIMIT
+    column: list[ir.Column] = []
+
+    def scope(name: str | None, filtered: str | None) -> list[Any] | ir.Column:
+        if few and (partitions is None or filtered in partitions.get(name, ())):
+            return values
+        if not column:
+            column.append(memtable(pa.table({"scope_value": values})).scope_value)
+        return column[0]
+
     if table.incremental.restrict is not None:
-        return list(table.incremental.restrict(scope, *inputs))
+        return list(table.incremental.restrict(scope(None, None), *inputs))
     return [
-        t.filter(t[table.filters[name]].isin(scope)) if name in table.filters else t
+        t.filter(t[table.filters[name]].isin(scope(name, table.filters[name])))
+        if name in table.filters
+        else t
         for name, t in zip(table.inputs, inputs, strict=True)
     ]
 

@@ -1,16 +1,29 @@
-"""dbt models as Dagster assets (tests become asset checks), and the published warehouse after them."""
+"""dbt models as Dagster assets (tests become asset checks), and the published warehouse after them.
 
+Incremental models are a second, daily-partitioned group: a partition run rebuilds just its days (the
+window goes to dbt as the vars min_date and max_date); a run without partitions, like build_everything,
+lets them rebuild their default window (see dbt_project/macros/incremental_window.sql).
+"""
+
+import json
 import os
 from collections.abc import Mapping
+from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from pydantic import Field
 
 from orchestration.dbt.project import build_file, dbt_environment, dbt_project
 from orchestration.dbt.publish import publish
 from orchestration.resources import PlatformResource
 from transforms.registry import SILVER_TABLES
+
+MART_SCHEMAS = ("finance", "learning", "marketing")
+INCREMENTAL = "config.materialized:incremental"
+# Selects the daily-partitioned marts, as in `dagster asset materialize --select tag:partitioned=daily`.
+PARTITIONED_TAG = ("partitioned", "daily")
 
 
 class LakehouseTranslator(DagsterDbtTranslator):
@@ -22,25 +35,103 @@ class LakehouseTranslator(DagsterDbtTranslator):
         if node is None or node["resource_type"] not in ("model", "seed"):
             return spec
         schema = node["schema"]
-        group = "marts" if schema in ("learning", "marketing", "finance") else schema
-        return spec.replace_attributes(key=dg.AssetKey([schema, node["name"]]), group_name=group)
+        group = "marts" if schema in MART_SCHEMAS else schema
+        spec = spec.replace_attributes(key=dg.AssetKey([schema, node["name"]]), group_name=group)
+        if node["config"].get("materialized") == "incremental":
+            spec = spec.merge_attributes(tags=dict([PARTITIONED_TAG]))
+        return spec
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path, dagster_dbt_translator=LakehouseTranslator(), name="warehouse_models"
-)
-def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource):
+def _prepare_dbt(platform: PlatformResource) -> None:
     # dbt runs as a subprocess that inherits this environment; the in-process executor keeps it per run.
     os.environ.update(dbt_environment(platform.settings))
     build_file(platform.settings).parent.mkdir(parents=True, exist_ok=True)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    exclude=INCREMENTAL,
+    dagster_dbt_translator=LakehouseTranslator(),
+    name="warehouse_models",
+)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, platform: PlatformResource):
+    _prepare_dbt(platform)
     yield from dbt.cli(["build"], context=context).stream()
 
 
-# Every mart dbt builds (the models in the three mart schemas): the published warehouse follows them all.
-MART_KEYS = sorted(
-    (key for key in warehouse_models.keys if key.path[0] in ("finance", "learning", "marketing")),
-    key=lambda key: key.to_user_string(),
-)
+class IncrementalMartsConfig(dg.Config):
+    full_refresh: bool = Field(
+        False,
+        description="Rebuild the incremental marts from scratch (dbt --full-refresh) whatever the "
+        "partitions: needed after their columns change.",
+    )
+
+
+def daily_partitions(first_day: date) -> dg.DailyPartitionsDefinition:
+    """UTC days from the first day of data through today, today included while it is still filling."""
+    return dg.DailyPartitionsDefinition(start_date=first_day.isoformat(), end_offset=1)
+
+
+def window_vars(window: dg.TimeWindow) -> dict[str, str]:
+    """The dbt vars of a partition window: its first and last day, both included (the window's end is
+    the midnight after its last day)."""
+    return {
+        "min_date": window.start.date().isoformat(),
+        "max_date": (window.end - timedelta(days=1)).date().isoformat(),
+    }
+
+
+def incremental_build_args(window: dg.TimeWindow | None, full_refresh: bool) -> list[str]:
+    """The dbt command of an incremental marts run: a full refresh, the days of a partition window, or
+    (no window) each model's default window."""
+    if full_refresh:
+        return ["build", "--full-refresh"]
+    if window is None:
+        return ["build"]
+    return ["build", "--vars", json.dumps(window_vars(window))]
+
+
+def incremental_marts(first_day: date) -> dg.AssetsDefinition:
+    """The incremental models, one partition per day from `first_day`. A backfill of many days is one dbt
+    invocation: dbt costs seconds to start, and one delete+insert of a range beats one per day."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        select=INCREMENTAL,
+        dagster_dbt_translator=LakehouseTranslator(),
+        name="incremental_marts",
+        partitions_def=daily_partitions(first_day),
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def _incremental_marts(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        platform: PlatformResource,
+        config: IncrementalMartsConfig,
+    ):
+        _prepare_dbt(platform)
+        # A run of one partition carries its key, a single-run backfill the range; both have a window.
+        partitioned = context.has_partition_key or context.has_partition_key_range
+        window = context.partition_time_window if partitioned else None
+        yield from dbt.cli(incremental_build_args(window, config.full_refresh), context=context).stream()
+
+    return _incremental_marts
+
+
+def _mart_keys() -> list[dg.AssetKey]:
+    """Every mart dbt builds, incremental or not: the models in the three mart schemas."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    translator = LakehouseTranslator()
+    keys = (
+        translator.get_asset_spec(manifest, unique_id, dbt_project).key
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] in MART_SCHEMAS
+    )
+    return sorted(keys, key=lambda key: key.to_user_string())
+
+
+# The published warehouse follows every mart.
+MART_KEYS = _mart_keys()
 PUBLISHED = dg.AssetKey(["warehouse", "published"])
 
 
@@ -50,6 +141,8 @@ PUBLISHED = dg.AssetKey(["warehouse", "published"])
     kinds={"duckdb"},
     group_name="marts",
     description="The warehouse dashboards and the API read: swapped in atomically after a build.",
+    # A backfill of the daily marts' days publishes once, in the same run, after all of them.
+    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, platform: PlatformResource

@@ -5,6 +5,7 @@ from dataclasses import asdict, fields
 import dagster as dg
 
 from lakehouse.maintenance import LakeMaintenance, TableMaintenance, maintain_lake
+from lakehouse.spectrum import ManifestWrite, write_manifest
 from orchestration.ingestion.assets import BRONZE_ASSETS
 from orchestration.resources import PlatformResource
 from orchestration.transforms.assets import SILVER_ASSETS
@@ -32,7 +33,17 @@ FIGURES = dg.TableSchema(
 def lake_tables(context: dg.AssetExecutionContext, platform: PlatformResource) -> dg.MaterializeResult:
     retention_hours = platform.settings.vacuum_retention_hours
     outcome = maintain_lake(platform.lake, retention_hours)
+    written = None
+    if platform.settings.writes_spectrum_manifests:
+        # Compaction and vacuum change which files a version has: Spectrum must read the new ones.
+        written, failed = _refresh_manifests(platform, outcome)
+        failures = dict(outcome.failures)
+        for table, error in failed.items():
+            failures[table] = f"{failures[table]}; {error}" if table in failures else error
+        outcome = LakeMaintenance(outcome.tables, failures)
     metadata = _metadata(outcome, retention_hours)
+    if written is not None:
+        metadata["spectrum_manifests_written"] = sum(w.manifests_written for w in written)
     if outcome.failures:
         raise dg.Failure(
             description=f"{len(outcome.failures)} table(s) could not be maintained: "
@@ -44,6 +55,20 @@ def lake_tables(context: dg.AssetExecutionContext, platform: PlatformResource) -
         f"{metadata['files_vacuumed']} files ({metadata['bytes_vacuumed']} bytes) vacuumed"
     )
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _refresh_manifests(
+    platform: PlatformResource, outcome: LakeMaintenance
+) -> tuple[list[ManifestWrite], dict[str, str]]:
+    """The manifests of each silver table maintenance touched (Redshift sees silver only), and failures."""
+    written, failures = [], {}
+    touched = sorted({*(t.table for t in outcome.tables), *outcome.failures})
+    for table in (name for name in touched if name.startswith("silver/")):
+        try:
+            written.append(write_manifest(platform.lake, table))
+        except Exception as error:  # one table's manifest must not leave the others stale
+            failures[table] = f"manifest: {type(error).__name__}: {error}"
+    return written, failures
 
 
 def _metadata(outcome: LakeMaintenance, retention_hours: int) -> dict:

@@ -7,6 +7,7 @@ Each run rebuilds only what its driver table gained since the last run (transfor
 import dagster as dg
 
 from lakehouse.spark import SparkSetupError
+from lakehouse.spectrum import ManifestWrite, write_manifest
 from orchestration.ingestion.assets import key
 from orchestration.quality.checks import check_results, check_specs, parent_deps
 from orchestration.resources import PlatformResource
@@ -66,6 +67,9 @@ def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         }
         if run.mode == "incremental":
             metadata["scope_values_rebuilt"] = run.scope_values
+        if platform.settings.writes_spectrum_manifests:
+            # After the commit, so Redshift Spectrum reads the version this run wrote (docs/redshift.md).
+            metadata |= _spectrum_metadata(write_manifest(lake, table.name))
         # The Great Expectations suite runs on the rows this run wrote (all of them on a full build); a
         # run that wrote nothing carries the last results over, so a failed error check keeps blocking.
         written = run.written
@@ -75,6 +79,15 @@ def _silver_asset(table: SilverTable) -> dg.AssetsDefinition:
         return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return _asset
+
+
+def _spectrum_metadata(written: ManifestWrite) -> dict:
+    return {
+        "spectrum_manifest_version": written.version,
+        "spectrum_manifests": written.manifests,
+        "spectrum_manifests_written": written.manifests_written,
+        "spectrum_manifests_deleted": written.manifests_deleted,
+    }
 
 
 SILVER_ASSETS = [_silver_asset(table) for table in SILVER_TABLES]

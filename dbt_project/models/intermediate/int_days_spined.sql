@@ -6,8 +6,9 @@ bounds as (
     from {{ ref('stg_lake__events') }}
 ),
 
-days as (
-    select first_day as calendar_date, last_day from bounds
+-- Redshift needs the column list of a recursive CTE
+days (calendar_date, last_day) as (
+    select first_day, last_day from bounds
     union all
     select cast({{ dbt.dateadd('day', 1, 'calendar_date') }} as date), last_day
     from days

@@ -8,8 +8,9 @@ bounds as (
     from {{ ref('stg_lake__subscriptions') }}
 ),
 
-months as (
-    select first_month as month_start, as_of_date from bounds
+-- Redshift needs the column list of a recursive CTE
+months (month_start, as_of_date) as (
+    select first_month, as_of_date from bounds
     union all
     select cast({{ dbt.dateadd('month', 1, 'month_start') }} as date), as_of_date
     from months

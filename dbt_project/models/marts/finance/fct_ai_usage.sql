@@ -1,6 +1,14 @@
+{# A rebuilt day is replaced whole (macros/incremental_window.sql), so a model that vanished from
+   a day's source does not linger. #}
+{{ config(materialized='incremental', incremental_strategy='replace_window', unique_key='usage_date',
+          on_schema_change='fail') }}
+
 with
 
-generations as (select * from {{ ref('stg_lake__ai_generations') }}),
+generations as (
+    select * from {{ ref('stg_lake__ai_generations') }}
+    {% if is_incremental() %}where {{ incremental_window('event_date', 'usage_date') }}{% endif %}
+),
 
 per_model as (
     select

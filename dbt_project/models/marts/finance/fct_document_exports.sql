@@ -1,6 +1,14 @@
+{# A rebuilt day is replaced whole (macros/incremental_window.sql), so a format that vanished from
+   a day's source does not linger. #}
+{{ config(materialized='incremental', incremental_strategy='replace_window', unique_key='export_date',
+          on_schema_change='fail') }}
+
 with
 
-exports as (select * from {{ ref('stg_lake__document_exports') }}),
+exports as (
+    select * from {{ ref('stg_lake__document_exports') }}
+    {% if is_incremental() %}where {{ incremental_window('event_date', 'export_date') }}{% endif %}
+),
 
 per_day_and_format as (
     select

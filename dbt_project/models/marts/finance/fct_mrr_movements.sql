@@ -46,8 +46,8 @@ select
     cast(customer_id as varchar) as customer_id,
     cast(month as date) as month,
     cast(movement as varchar) as movement,
-    cast(mrr as double) as mrr,
-    cast(previous_mrr as double) as previous_mrr,
-    cast(mrr - previous_mrr as double) as amount
+    cast(mrr as double precision) as mrr,
+    cast(previous_mrr as double precision) as previous_mrr,
+    cast(mrr - previous_mrr as double precision) as amount
 from labelled
 where movement is not null

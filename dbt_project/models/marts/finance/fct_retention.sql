@@ -108,35 +108,40 @@ select
     cast(periods_measured.period_months as integer) as period_months,
     cast(periods_measured.period_start_month as date) as period_start_month,
     cast(periods_measured.customers_start as bigint) as customers_start,
-    cast(periods_measured.mrr_start as double) as mrr_start,
-    cast(periods_measured.mrr_end as double) as mrr_end,
-    cast(periods_measured.mrr_end / nullif(periods_measured.mrr_start, 0) as double) as nrr,
-    cast(periods_measured.retained_mrr / nullif(periods_measured.mrr_start, 0) as double) as grr,
+    cast(periods_measured.mrr_start as double precision) as mrr_start,
+    cast(periods_measured.mrr_end as double precision) as mrr_end,
+    cast(periods_measured.mrr_end / nullif(periods_measured.mrr_start, 0) as double precision) as nrr,
+    cast(periods_measured.retained_mrr / nullif(periods_measured.mrr_start, 0) as double precision) as grr,
     -- the month's own measures, on the one-month rows only
-    cast(case when periods_measured.period_months = 1 then months.mrr end as double) as mrr,
+    cast(case when periods_measured.period_months = 1 then months.mrr end as double precision) as mrr,
     cast(case when periods_measured.period_months = 1 then months.paying_customers end as bigint)
         as paying_customers,
     cast(case when periods_measured.period_months = 1 then coalesce(month_movements.churned_customers, 0) end as bigint)
         as churned_customers,
-    cast(case when periods_measured.period_months = 1 then coalesce(month_movements.churned_mrr, 0) end as double)
-        as churned_mrr,
-    cast(case when periods_measured.period_months = 1 then coalesce(month_movements.contraction_mrr, 0) end as double)
-        as contraction_mrr,
+    cast(
+        case when periods_measured.period_months = 1 then coalesce(month_movements.churned_mrr, 0) end
+        as double precision
+    ) as churned_mrr,
+    cast(
+        case when periods_measured.period_months = 1 then coalesce(month_movements.contraction_mrr, 0) end
+        as double precision
+    ) as contraction_mrr,
     cast(
         case
             when periods_measured.period_months = 1
                 then coalesce(month_movements.churned_customers, 0) * 1.0 / nullif(periods_measured.customers_start, 0)
-        end as double
+        end as double precision
     ) as logo_churn_rate,
     cast(
         case
             when periods_measured.period_months = 1
                 then (coalesce(month_movements.churned_mrr, 0) + coalesce(month_movements.contraction_mrr, 0))
                     / nullif(periods_measured.mrr_start, 0)
-        end as double
+        end as double precision
     ) as revenue_churn_rate,
     cast(
-        case when periods_measured.period_months = 1 then months.mrr / nullif(months.paying_customers, 0) end as double
+        case when periods_measured.period_months = 1 then months.mrr / nullif(months.paying_customers, 0) end
+        as double precision
     ) as arpa
 from periods_measured
 left join months on months.month = periods_measured.month

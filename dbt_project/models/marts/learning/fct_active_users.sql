@@ -1,7 +1,19 @@
+{# A rebuilt day is replaced whole (macros/incremental_window.sql). A day's WAU and MAU
+   read the 27 days before it, so a change to one day's events changes the 27 days after it too:
+   rebuild those days as well (the default lookback does, for events up to its length late). #}
+{{ config(materialized='incremental', incremental_strategy='replace_window', unique_key='activity_date',
+          on_schema_change='fail') }}
+
 with
 
-events as (select * from {{ ref('stg_lake__events') }}),
-days as (select * from {{ ref('int_days_spined') }}),
+events as (
+    select * from {{ ref('stg_lake__events') }}
+    {% if is_incremental() %}where {{ incremental_window('event_date', 'activity_date', 27) }}{% endif %}
+),
+days as (
+    select * from {{ ref('int_days_spined') }}
+    {% if is_incremental() %}where {{ incremental_window('calendar_date', 'activity_date') }}{% endif %}
+),
 
 activity as (
     select distinct event_date as activity_date, product, user_id
@@ -51,5 +63,5 @@ select
     cast(dau as bigint) as dau,
     cast(wau as bigint) as wau,
     cast(mau as bigint) as mau,
-    cast(case when mau > 0 then 1.0 * dau / mau end as double) as stickiness
+    cast(case when mau > 0 then 1.0 * dau / mau end as double precision) as stickiness
 from windows

@@ -15,6 +15,6 @@ select
     price_date,
     cast(price_per_1k_tokens_usd as double precision) as price_per_1k_tokens_usd,
     cast(cost_usd as double precision) as cost_usd,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    {{ lake_timestamp('occurred_at') }} as occurred_at,
     event_date
 from {{ source('silver', 'ai_generations') }}

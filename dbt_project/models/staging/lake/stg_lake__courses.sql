@@ -3,5 +3,5 @@ select
     title as course_title,
     category as course_category,
     completion_rule,
-    cast(published_at as {{ dbt.type_timestamp() }}) as published_at
+    {{ lake_timestamp('published_at') }} as published_at
 from {{ source('silver', 'courses') }}

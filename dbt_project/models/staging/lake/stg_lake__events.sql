@@ -2,7 +2,7 @@ select
     event_id,
     event_type,
     product,
-    occurred_at,
+    {{ lake_timestamp('occurred_at') }} as occurred_at,
     event_date,
     user_id,
     anonymous_id,

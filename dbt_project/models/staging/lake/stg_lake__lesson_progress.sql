@@ -4,6 +4,6 @@ select
     course_id,
     lesson_id,
     action as lesson_action,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    {{ lake_timestamp('occurred_at') }} as occurred_at,
     event_date
 from {{ source('silver', 'lesson_progress') }}

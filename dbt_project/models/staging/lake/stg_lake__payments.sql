@@ -11,6 +11,6 @@ select
     fx_rate,
     amount_usd,
     fee_usd,
-    cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+    {{ lake_timestamp('created_at') }} as created_at,
     payment_date
 from {{ source('silver', 'payments') }}

@@ -8,6 +8,6 @@ select
     cast(score as double precision) as score,
     cast(mastery_score as double precision) as mastery_score,
     passed,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    {{ lake_timestamp('occurred_at') }} as occurred_at,
     event_date
 from {{ source('silver', 'quiz_attempts') }}

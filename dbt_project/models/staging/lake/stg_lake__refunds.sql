@@ -13,6 +13,6 @@ select
     amount_usd,
     tax_amount_usd,
     revenue_amount_usd,
-    cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
+    {{ lake_timestamp('created_at') }} as created_at,
     refund_date
 from {{ source('silver', 'refunds') }}

@@ -8,6 +8,6 @@ select
     currency,
     duration,
     duration_in_months,
-    starts_at,
-    ends_at
+    {{ lake_timestamp('starts_at') }} as starts_at,
+    {{ lake_timestamp('ends_at') }} as ends_at
 from {{ source('silver', 'subscription_discounts') }}

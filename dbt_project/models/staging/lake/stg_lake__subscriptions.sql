@@ -4,7 +4,7 @@ select
     plan_id,
     quantity,
     status,
-    trial_end,
-    started_at,
-    ended_at
+    {{ lake_timestamp('trial_end') }} as trial_end,
+    {{ lake_timestamp('started_at') }} as started_at,
+    {{ lake_timestamp('ended_at') }} as ended_at
 from {{ source('silver', 'subscriptions') }}

@@ -3,7 +3,7 @@ select
     anonymous_id,
     user_id,
     product,
-    touched_at,
+    {{ lake_timestamp('touched_at') }} as touched_at,
     touch_date,
     channel,
     campaign

@@ -1,5 +1,5 @@
 select
     id as user_id,
     country,
-    cast(created_at as {{ dbt.type_timestamp() }}) as signed_up_at
+    {{ lake_timestamp('created_at') }} as signed_up_at
 from {{ source('silver', 'users') }}

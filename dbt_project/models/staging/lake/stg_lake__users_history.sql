@@ -3,9 +3,9 @@ select
     country,
     signup_product,
     marketing_opt_in,
-    cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-    cast(valid_from as {{ dbt.type_timestamp() }}) as valid_from,
-    cast(valid_to as {{ dbt.type_timestamp() }}) as valid_to,
+    {{ lake_timestamp('created_at') }} as created_at,
+    {{ lake_timestamp('valid_from') }} as valid_from,
+    {{ lake_timestamp('valid_to') }} as valid_to,
     is_current,
     is_deleted
 from {{ source('silver', 'users_history') }}

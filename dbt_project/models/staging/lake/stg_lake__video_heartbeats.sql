@@ -5,6 +5,6 @@ select
     lesson_id,
     seconds as video_seconds,
     interval_index,
-    cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at,
+    {{ lake_timestamp('occurred_at') }} as occurred_at,
     event_date
 from {{ source('silver', 'video_heartbeats') }}
