@@ -62,8 +62,11 @@ bench: install
 ui: install $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# With LAKEHOUSE_DASHBOARD_AUTH_* set, Streamlit asks for an OpenID Connect login (docs/dashboards.md).
 dashboards: install
-	$(VENV)/bin/streamlit run dashboards/app.py --server.headless true --server.address 127.0.0.1 --server.port 8501
+	secrets="$$($(PY) -m lakehouse.streamlit_auth)" && \
+	$(VENV)/bin/streamlit run dashboards/app.py --server.headless true --server.address 127.0.0.1 \
+		--server.port 8501 $${secrets:+--secrets.files="$$secrets"}
 
 dbt: install
 	$(PY) -m orchestration.dbt.cli $(ARGS)

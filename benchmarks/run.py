@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks.measure import machine, run_step
 
 ROOT = Path(__file__).resolve().parent.parent
+ENGINES = ("duckdb", "spark")
 
 
 def simulate(folder: Path, scale: float, days: int, dirt: bool) -> float:
@@ -102,9 +103,11 @@ def _world(work: Path, scale: float, days: int) -> dict[str, str]:
     }
 
 
-def silver_build(work: Path, scale: float, days: int, new_days: int, repeat: int) -> dict:
-    """Full silver builds on DuckDB and on Spark from the same bronze, alternating; with new_days, first
-    an incremental run after those days landed (the world simulated and built without them before)."""
+def silver_build(
+    work: Path, scale: float, days: int, new_days: int, repeat: int, engines: tuple[str, ...] = ENGINES
+) -> dict:
+    """Full silver builds on each engine from the same bronze, alternating; with new_days, first an
+    incremental run after those days landed (the world simulated and built without them before)."""
     result: dict = {"scale": scale, "days": days}
     if new_days:
         earlier = _world(work, scale, days - new_days)
@@ -116,7 +119,7 @@ def silver_build(work: Path, scale: float, days: int, new_days: int, repeat: int
         result["incremental"] = run_step("benchmarks.silver_steps", "incremental", env=env).report
     best: dict[str, dict] = {}
     for _ in range(repeat):
-        for engine in ("duckdb", "spark"):
+        for engine in engines:
             measured = run_step("benchmarks.silver_steps", engine, env=env).report
             if engine not in best or measured["seconds"] < best[engine]["seconds"]:
                 best[engine] = measured
@@ -139,25 +142,28 @@ def _silver_lines(builds: list[dict]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for build in builds:
-        duck, spark = build["full"]["duckdb"], build["full"]["spark"]
+        duck, spark = build["full"]["duckdb"], build["full"].get("spark")
+        spark_cells = (
+            f"{spark['seconds']:.1f} ({spark['startup_seconds']:.1f}) | {spark['peak_rss_mib']:,.0f} MiB "
+            f"| **{spark['seconds'] / duck['seconds']:.1f}×**"
+            if spark
+            else "not run | – | –"
+        )
         lines.append(
             f"| {build['scale']} | {duck['bronze_events']:,} | {duck['silver_events']:,} "
-            f"| {duck['seconds']:.1f} | {duck['peak_rss_mib']:,.0f} MiB "
-            f"| {spark['seconds']:.1f} ({spark['startup_seconds']:.1f}) | {spark['peak_rss_mib']:,.0f} MiB "
-            f"| **{spark['seconds'] / duck['seconds']:.1f}×** |"
+            f"| {duck['seconds']:.1f} | {duck['peak_rss_mib']:,.0f} MiB | {spark_cells} |"
         )
     lines.append("")
     lines.append("Target: DuckDB at least 5 times faster than Spark at scale 1.")
-    for build in builds:
-        if "incremental" not in build:
-            continue
+    incremental = [build for build in builds if "incremental" in build]
+    if incremental:
+        lines += ["", "## An incremental day"]
+    for build in incremental:
         inc, full = build["incremental"], build["full"]["duckdb"]
         new = inc["bronze_events"] - build["before"]["bronze_events"]
         rebuilt = {name: t for name, t in inc["tables"].items() if t["mode"] != "unchanged"}
         slowest = sorted(inc["tables"].items(), key=lambda item: -item[1]["seconds"])[:5]
         lines += [
-            "",
-            "## An incremental day",
             "",
             f"Scale {build['scale']}: the world built up to day {build['days'] - build['new_days']}, then "
             f"{build['new_days']} more days landed and were ingested: {new:,} new bronze events, "
@@ -243,7 +249,15 @@ def main() -> int:
     parser.add_argument(
         "--silver-scales", default="1,10", help="worlds for the silver engine comparison (empty: skip)"
     )
-    parser.add_argument("--new-days", type=int, default=4, help="days landing for the incremental run")
+    parser.add_argument(
+        "--new-days", type=int, default=2, help="days landing for the incremental run (about 1%% of a year)"
+    )
+    parser.add_argument(
+        "--incremental-scales",
+        default=None,
+        help="silver worlds that also get an incremental run (default: the first)",
+    )
+    parser.add_argument("--engines", default=",".join(ENGINES), help="engines of the full silver builds")
     parser.add_argument("--skip-ingestion", action="store_true")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
@@ -257,10 +271,18 @@ def main() -> int:
                 print(f"ingestion peak memory at scale {args.memory_scale} ...", flush=True)
                 memory = ingestion_memory(work, args.memory_scale, args.days)
         silver = []
-        for number, scale in enumerate(float(s) for s in args.silver_scales.split(",") if s):
+        scales = [float(s) for s in args.silver_scales.split(",") if s]
+        incremental = (
+            [float(s) for s in args.incremental_scales.split(",") if s]
+            if args.incremental_scales is not None
+            else scales[:1]
+        )
+        engines = tuple(e for e in args.engines.split(",") if e)
+        for number, scale in enumerate(scales):
             print(f"silver build at scale {scale:g} ...", flush=True)
-            new_days = args.new_days if number == 0 else 0
-            build = silver_build(work, scale, args.days, new_days, args.repeat if number == 0 else 1)
+            new_days = args.new_days if scale in incremental else 0
+            repeat = args.repeat if number == 0 else 1
+            build = silver_build(work, scale, args.days, new_days, repeat, engines)
             silver.append(build | {"new_days": new_days})
     print(write_report(args.out, rate, memory, silver))
     return 0

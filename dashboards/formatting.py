@@ -32,12 +32,24 @@ def _signed(text: str, negative: bool, zero: bool, signed: bool) -> str:
     return text
 
 
-def money(value: float | None, *, signed: bool = False) -> str:
-    """Whole US dollars with thousands separators: 12345.6 -> "$12,346"; signed=True for deltas."""
+def money(value: float | None, *, signed: bool = False, places: int = 0) -> str:
+    """US dollars with thousands separators: 12345.6 -> "$12,346"; signed=True for deltas."""
     if is_missing(value):
         return MISSING
-    rounded = _round_half_up(float(value))
-    return _signed(f"${abs(rounded):,.0f}", rounded < 0, rounded == 0, signed)
+    rounded = _round_half_up(float(value), places)
+    return _signed(f"${abs(rounded):,.{places}f}", rounded < 0, rounded == 0, signed)
+
+
+def money_to_scale(value: float | None, *, signed: bool = False) -> str:
+    """Dollars with as many cents as the amount needs: "$12,346", "$12.35", "$0.16", "$0.0031".
+
+    A cost per generation is a fraction of a cent; shown in whole dollars every one would read "$0".
+    """
+    if is_missing(value):
+        return MISSING
+    size = abs(float(value))
+    places = 0 if size >= 100 or size == 0 else 2 if size >= 0.1 else 4
+    return money(value, signed=signed, places=places)
 
 
 def count(value: float | None, *, signed: bool = False) -> str:
@@ -55,12 +67,111 @@ def percent(ratio: float | None, *, places: int = 1) -> str:
     return f"{_round_half_up(float(ratio) * 100, places):,.{places}f}%"
 
 
+def percent_points(difference: float | None) -> str:
+    """The change of a percentage, in points: 0.012 -> "+1.2 pp" (a "+1.2%" would read as relative)."""
+    if is_missing(difference):
+        return MISSING
+    rounded = _round_half_up(float(difference) * 100, 1)
+    return _signed(f"{abs(rounded):,.1f} pp", rounded < 0, rounded == 0, True)
+
+
+def number(value: float | None, *, signed: bool = False, places: int = 1) -> str:
+    """A fractional quantity (attributed conversions, tokens per generation): 1234.56 -> "1,234.6"."""
+    if is_missing(value):
+        return MISSING
+    rounded = _round_half_up(float(value), places)
+    return _signed(f"{abs(rounded):,.{places}f}", rounded < 0, rounded == 0, signed)
+
+
+def multiple(value: float | None, *, signed: bool = False) -> str:
+    """A return on spend: 2.345 -> "2.35×"."""
+    if is_missing(value):
+        return MISSING
+    return number(value, signed=signed, places=2) + "×"
+
+
+def duration_days(value: float | None, *, signed: bool = False) -> str:
+    return MISSING if is_missing(value) else f"{number(value, signed=signed)} days"
+
+
+def duration_months(value: float | None, *, signed: bool = False) -> str:
+    return MISSING if is_missing(value) else f"{number(value, signed=signed)} months"
+
+
+def milliseconds(value: float | None, *, signed: bool = False) -> str:
+    return MISSING if is_missing(value) else f"{count(value, signed=signed)} ms"
+
+
+def duration_seconds(value: float | None, *, signed: bool = False) -> str:
+    """Engaged time: 12345 -> "3h 25m", 95 -> "1m 35s"; hours keep their thousands separator."""
+    if is_missing(value):
+        return MISSING
+    total = int(_round_half_up(abs(float(value))))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        text = f"{hours:,}h {minutes}m"
+    elif minutes:
+        text = f"{minutes}m {seconds}s"
+    else:
+        text = f"{seconds}s"
+    return _signed(text, float(value) < 0 and total > 0, total == 0, signed)
+
+
+# The catalogue's `format` of a metric (lakehouse.metrics_catalog.FORMATS) -> how its value reads.
+_BY_FORMAT = {
+    "currency_usd": money_to_scale,
+    "percent": lambda value, signed=False: percent(value),
+    "count": count,
+    "number": number,
+    "ratio": multiple,
+    "days": duration_days,
+    "months": duration_months,
+    "seconds": duration_seconds,
+    "ms": milliseconds,
+}
+
+
+def metric_value(value: object, metric_format: str) -> str:
+    """A metric's value as its catalogue format says it reads."""
+    return _BY_FORMAT[metric_format](_plain(value))
+
+
+def metric_change(current: object, previous: object, metric_format: str) -> str | None:
+    """The change from `previous` to `current` in the metric's format; None when either is missing.
+
+    A percentage changes by points, not by a percentage of itself.
+    """
+    current, previous = _plain(current), _plain(previous)
+    if is_missing(current) or is_missing(previous):
+        return None
+    difference = float(current) - float(previous)
+    if metric_format == "percent":
+        return percent_points(difference)
+    return _BY_FORMAT[metric_format](difference, signed=True)
+
+
+def _plain(value: object) -> float | None:
+    # Warehouse values arrive as numpy scalars, Decimals or pandas' NA; every formatter takes a float.
+    if value is None:
+        return None
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(result) else result
+
+
 def day(value: date | datetime | None) -> str:
     return MISSING if value is None else value.strftime("%Y-%m-%d")
 
 
 def month(value: date | datetime | None) -> str:
     return MISSING if value is None else value.strftime("%B %Y")
+
+
+def short_month(value: date | datetime | None) -> str:
+    return MISSING if value is None else value.strftime("%b %Y")
 
 
 def timestamp_utc(value: datetime | None) -> str:

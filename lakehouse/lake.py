@@ -241,7 +241,7 @@ class DeltaRsLake:
         """
         if not self.exists(table):
             return self.overwrite(table, data, processed=processed)
-        if scope is not None and scope[0] in keys:
+        if scope is not None and scope[0] in keys and data.schema.equals(self.schema(table)):
             column, values = scope
             values = set(values)
             in_scope = pc.is_in(data[column], pa.array(values, data.schema.field(column).type))

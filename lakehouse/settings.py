@@ -19,6 +19,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "LAKEHOUSE_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OIDC_DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
+DASHBOARD_AUTH_SETTINGS = (
+    "dashboard_auth_client_id",
+    "dashboard_auth_client_secret",
+    "dashboard_auth_server_metadata_url",
+    "dashboard_auth_redirect_uri",
+    "dashboard_auth_cookie_secret",
+)
 _IAM_ROLE = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=.@/-]+")
 
 
@@ -89,6 +97,25 @@ class Settings(BaseSettings):
     sim_dirt: bool = Field(True, description="inject duplicates, late events, malformed lines, drift")
     sim_start: date = Field(date(2026, 1, 24), description="first day of simulated activity")
     sim_days: int = Field(14, ge=1, le=3660, description="days of simulated activity")
+    dashboard_stale_hours: int = Field(
+        36, ge=1, description="hours after a build when the dashboards mark its numbers as stale"
+    )
+    dashboard_auth_client_id: str | None = Field(
+        None, description="OpenID Connect client id of the dashboards (set all DASHBOARD_AUTH_* or none)"
+    )
+    dashboard_auth_client_secret: SecretStr | None = Field(
+        None, description="OpenID Connect client secret of the dashboards"
+    )
+    dashboard_auth_server_metadata_url: str | None = Field(
+        None,
+        description="identity provider's discovery document, https://.../.well-known/openid-configuration",
+    )
+    dashboard_auth_redirect_uri: str | None = Field(
+        None, description="URL of the dashboards ending in /oauth2callback, registered with the provider"
+    )
+    dashboard_auth_cookie_secret: SecretStr | None = Field(
+        None, description="random string of 32 or more characters that signs the dashboards' login cookie"
+    )
     vacuum_retention_hours: int = Field(
         168,
         ge=0,
@@ -143,6 +170,53 @@ class Settings(BaseSettings):
             )
         return self
 
+    @field_validator("dashboard_auth_server_metadata_url")
+    @classmethod
+    def _discovery_document(cls, value: str | None) -> str | None:
+        if value is not None and not (
+            value.startswith(("https://", "http://")) and value.endswith(OIDC_DISCOVERY_SUFFIX)
+        ):
+            raise ValueError(
+                f"must be the provider's discovery URL, https://<issuer>{OIDC_DISCOVERY_SUFFIX} "
+                "(the provider's documentation names it)"
+            )
+        return value
+
+    @field_validator("dashboard_auth_redirect_uri")
+    @classmethod
+    def _oauth_callback(cls, value: str | None) -> str | None:
+        # Streamlit serves the login callback at this fixed path and refuses any other.
+        if value is not None and not (
+            value.startswith(("https://", "http://")) and value.endswith("/oauth2callback")
+        ):
+            raise ValueError(
+                "must be the dashboards' URL followed by /oauth2callback, "
+                "such as https://dashboards.example.com/oauth2callback"
+            )
+        return value
+
+    @field_validator("dashboard_auth_cookie_secret")
+    @classmethod
+    def _long_cookie_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters; generate one with "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _dashboard_auth_all_or_nothing(self) -> Settings:
+        given = {name: getattr(self, name) is not None for name in DASHBOARD_AUTH_SETTINGS}
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(ENV_PREFIX + name.upper() for name, ok in given.items() if not ok)
+            raise ValueError(
+                f"dashboard login is half configured: {missing} missing; set all five "
+                "LAKEHOUSE_DASHBOARD_AUTH_* settings to turn on OpenID Connect login, or none to leave "
+                "the dashboards open"
+            )
+        return self
+
     @model_validator(mode="after")
     def _production_needs_services(self) -> Settings:
         if self.profile != "production":
@@ -184,6 +258,11 @@ class Settings(BaseSettings):
             if self.spectrum_manifests is None
             else self.spectrum_manifests
         )
+
+    @property
+    def dashboard_auth_enabled(self) -> bool:
+        """Whether the dashboards ask for an OpenID Connect login (all DASHBOARD_AUTH_* settings given)."""
+        return self.dashboard_auth_client_id is not None
 
     @property
     def simulates_sources(self) -> bool:

@@ -191,7 +191,11 @@ def _columns(conn: psycopg.Connection, schema: str, name: str) -> list[tuple[str
         "where attrelid = to_regclass(%s) and attnum > 0 and not attisdropped order by attnum",
         (sql.Identifier(schema, name).as_string(conn),),
     ).fetchall()
-    spelled = {"timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp"}
+    spelled = {
+        "timestamp with time zone": "timestamptz",
+        "timestamp without time zone": "timestamp",
+        "time without time zone": "time",
+    }
     return [(column, spelled.get(kind, kind).replace(",", ", ")) for column, kind in found]
 
 

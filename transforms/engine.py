@@ -81,6 +81,9 @@ class DuckDBEngine:
         if self._con is None:
             con = ibis.duckdb.connect()
             load_delta(con.con, self.lake.storage_options)
+            # A Delta data file is never changed in place, so its Parquet footer can be kept: a table that
+            # several queries scan (silver/events: hundreds of files) is then opened once.
+            con.con.execute("SET parquet_metadata_cache = true")
             self._con = con
         return self._con
 

@@ -141,8 +141,6 @@ PUBLISHED = dg.AssetKey(["warehouse", "published"])
     kinds={"duckdb"},
     group_name="marts",
     description="The warehouse dashboards and the API read: swapped in atomically after a build.",
-    # A backfill of the daily marts' days publishes once, in the same run, after all of them.
-    backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, platform: PlatformResource

@@ -172,8 +172,8 @@ def test_a_partition_run_rebuilds_its_days_like_a_full_refresh_and_nothing_else(
 
     for mart in MARTS:
         for day in WINDOW:
-            assert after_window[mart][day] != before[mart].get(day), f"{mart} {day}: the late rows did not show"
-            assert after_window[mart][day] == full_with_late_rows[mart][day], f"{mart} {day} is not rebuilt"
+            assert after_window[mart][day] != before[mart].get(day), f"{mart} {day}: no late rows"
+            assert after_window[mart][day] == full_with_late_rows[mart][day], f"{mart} {day}: not rebuilt"
         for day in sorted((set(before[mart]) | set(after_window[mart])) - set(WINDOW)):
             assert after_window[mart].get(day) == before[mart].get(day), f"{mart} {day} was touched"
         # late rows outside the window: a full rebuild shows them, the window run must not have

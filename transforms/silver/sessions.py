@@ -115,18 +115,8 @@ def touched_persons(new_rows: ir.Table, events: ir.Table) -> ir.Table:
 
 
 def events_of_persons(values: list, events: ir.Table) -> tuple[ir.Table]:
-    """Every event, of all time, of the persons in `values`: their sessions are then rebuilt whole.
-
-    An event's person is its user, else its anonymous id's stitched user, else its anonymous id; so an
-    event of such a person names one of them as user or anonymous id, or an anonymous id stitched to
-    one. Only those events are joined to the stitching, not every event.
-    """
-    links = identities(events)
-    stitched = links.filter(links.user_id.isin(values)).anonymous_id
-    candidates = events.filter(
-        events.user_id.isin(values) | events.anonymous_id.isin(values) | events.anonymous_id.isin(stitched)
-    )
-    keyed = with_person(candidates, links)
+    """Every event, of all time, of the persons in `values`: their sessions are then rebuilt whole."""
+    keyed = with_person(events, identities(events))
     return (keyed.filter(keyed.person_key.isin(values)).select(*events.columns),)
 
 

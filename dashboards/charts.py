@@ -1,0 +1,262 @@
+"""Altair charts of catalogue query results: pure builders, no Streamlit, no arithmetic on metrics.
+
+Every builder draws the frame it is given as it is (the page offers that same frame as the CSV), labels
+the metrics with the catalogue's labels and formats their axis with the catalogue's format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import pandas as pd
+
+from lakehouse.metrics_catalog import Metric
+
+AXIS_FORMATS = {
+    "currency_usd": "$,.2~f",
+    "percent": ".1~%",
+    "count": ",.0f",
+    "number": ",.1~f",
+    "ratio": ",.2~f",
+    "days": ",.1~f",
+    "months": ",.1~f",
+    "seconds": ",.0f",
+    "ms": ",.0f",
+}
+HEIGHT = 300
+# Horizontal bars: one band this tall per bar, so names stay readable however many there are.
+BAR = 22
+MEASURE = "Measure"
+VALUE = "Value"
+
+
+def _legend() -> alt.Legend:
+    # Above the plot, wrapping after a few entries, so a long legend neither hides nor squeezes the bars.
+    return alt.Legend(orient="top", title=None, labelLimit=320, columns=3)
+
+
+def _bars_height(bars: int) -> int:
+    return max(160, bars * BAR + 60)
+
+
+def time_axis(grain: str | None) -> tuple[str, str]:
+    """The x encoding type of a period column and its title: months as ordered text, days as dates."""
+    if grain == "month":
+        return "ordinal", "Month"
+    if grain == "week":
+        return "temporal", "Week"
+    return "temporal", "Day"
+
+
+def _x_time(x: str, grain: str | None) -> alt.X:
+    x_type, x_title = time_axis(grain)
+    return alt.X(x, type=x_type, title=x_title, axis=alt.Axis(labelAngle=0, labelOverlap=True))
+
+
+def _long(frame: pd.DataFrame, keys: Sequence[str], metrics: Sequence[Metric]) -> pd.DataFrame:
+    """One row per key and metric, labelled; `order` keeps the metrics' order for stacking."""
+    labels = {metric.name: metric.label for metric in metrics}
+    melted = frame.melt(id_vars=list(keys), value_vars=list(labels), var_name=MEASURE, value_name=VALUE)
+    order = {name: position for position, name in enumerate(labels)}
+    return melted.assign(order=melted[MEASURE].map(order), **{MEASURE: melted[MEASURE].map(labels)})
+
+
+def _order(metrics: Sequence[Metric]) -> list[str]:
+    # Colours and bars follow the metrics' order (the funnel's steps), not the alphabet.
+    return [metric.label for metric in metrics]
+
+
+def _y(metrics: Sequence[Metric], title: str | None = None) -> alt.Y:
+    formats = {metric.format for metric in metrics}
+    shown = AXIS_FORMATS[metrics[0].format] if len(formats) == 1 else ",.2~f"
+    return alt.Y(VALUE, type="quantitative", title=title or metrics[0].label, axis=alt.Axis(format=shown))
+
+
+def over_time(
+    frame: pd.DataFrame,
+    x: str,
+    grain: str | None,
+    metrics: Sequence[Metric],
+    *,
+    kind: str = "line",
+    y_title: str | None = None,
+) -> alt.Chart:
+    """One line (or side-by-side bars) per metric over the periods."""
+    x_type, x_title = time_axis(grain)
+    data = _long(frame, [x], metrics)
+    formats = {metric.format for metric in metrics}
+    value_format = AXIS_FORMATS[metrics[0].format] if len(formats) == 1 else ",.2~f"
+    base = alt.Chart(data, height=HEIGHT)
+    mark = base.mark_line(point=True) if kind == "line" else base.mark_bar()
+    encoding = {
+        "x": _x_time(x, grain),
+        "y": _y(metrics, y_title),
+        "color": alt.Color(
+            MEASURE, type="nominal", sort=_order(metrics), legend=_legend() if len(metrics) > 1 else None
+        ),
+        "tooltip": [
+            alt.Tooltip(x, type=x_type, title=x_title),
+            alt.Tooltip(MEASURE, type="nominal"),
+            alt.Tooltip(VALUE, type="quantitative", format=value_format),
+        ],
+    }
+    if kind != "line":
+        encoding["xOffset"] = alt.XOffset(MEASURE, type="nominal", sort=_order(metrics))
+    return mark.encode(**encoding)
+
+
+def by_group_over_time(
+    frame: pd.DataFrame, x: str, grain: str | None, metric: Metric, group: str, *, kind: str = "line"
+) -> alt.Chart:
+    """One metric over the periods, one line (or stacked bar part) per value of a dimension."""
+    x_type, x_title = time_axis(grain)
+    base = alt.Chart(frame, height=HEIGHT)
+    mark = base.mark_line(point=True) if kind == "line" else base.mark_bar()
+    return mark.encode(
+        x=_x_time(x, grain),
+        y=alt.Y(
+            metric.name,
+            type="quantitative",
+            title=metric.label,
+            axis=alt.Axis(format=AXIS_FORMATS[metric.format]),
+        ),
+        color=alt.Color(group, type="nominal", legend=_legend()),
+        tooltip=[
+            alt.Tooltip(x, type=x_type, title=x_title),
+            alt.Tooltip(group, type="nominal"),
+            alt.Tooltip(
+                metric.name, type="quantitative", title=metric.label, format=AXIS_FORMATS[metric.format]
+            ),
+        ],
+    )
+
+
+def _value_x(field: str, metric: Metric, title: str | None = None) -> alt.X:
+    return alt.X(
+        field,
+        type="quantitative",
+        title=title or metric.label,
+        axis=alt.Axis(format=AXIS_FORMATS[metric.format]),
+    )
+
+
+def compared_by(
+    frame: pd.DataFrame, category: str, metrics: Sequence[Metric], *, title: str | None = None
+) -> alt.Chart:
+    """Bars of a few metrics of one format side by side for each dimension value, in the frame's order."""
+    data = _long(frame, [category], metrics)
+    return (
+        alt.Chart(data, height=_bars_height(len(data)))
+        .mark_bar()
+        .encode(
+            y=alt.Y(category, type="nominal", title=None, sort=None),
+            yOffset=alt.YOffset(MEASURE, type="nominal", sort=_order(metrics)),
+            x=_value_x(VALUE, metrics[0], title),
+            color=alt.Color(
+                MEASURE, type="nominal", sort=_order(metrics), legend=_legend() if len(metrics) > 1 else None
+            ),
+            tooltip=[
+                alt.Tooltip(category, type="nominal"),
+                alt.Tooltip(MEASURE, type="nominal"),
+                alt.Tooltip(VALUE, type="quantitative", format=AXIS_FORMATS[metrics[0].format]),
+            ],
+        )
+    )
+
+
+def grouped_bars(frame: pd.DataFrame, category: str, metric: Metric, group: str) -> alt.Chart:
+    """One metric for each value of `category`, one bar per value of `group` side by side."""
+    return (
+        alt.Chart(frame, height=_bars_height(len(frame)))
+        .mark_bar()
+        .encode(
+            y=alt.Y(category, type="nominal", title=None, sort=None),
+            yOffset=alt.YOffset(group, type="nominal"),
+            x=_value_x(metric.name, metric),
+            color=alt.Color(group, type="nominal", legend=_legend()),
+            tooltip=[
+                alt.Tooltip(category, type="nominal"),
+                alt.Tooltip(group, type="nominal"),
+                alt.Tooltip(
+                    metric.name, type="quantitative", title=metric.label, format=AXIS_FORMATS[metric.format]
+                ),
+            ],
+        )
+    )
+
+
+def stacked_parts(frame: pd.DataFrame, category: str, parts: Sequence[Metric], *, title: str) -> alt.Chart:
+    """The parts of a total (COGS by kind) stacked for each value of a dimension."""
+    data = _long(frame, [category], parts)
+    return (
+        alt.Chart(data, height=_bars_height(2 * frame[category].nunique()))
+        .mark_bar()
+        .encode(
+            y=alt.Y(category, type="nominal", title=None),
+            x=alt.X(
+                VALUE,
+                type="quantitative",
+                title=title,
+                stack="zero",
+                axis=alt.Axis(format=AXIS_FORMATS[parts[0].format]),
+            ),
+            color=alt.Color(MEASURE, type="nominal", sort=_order(parts), legend=_legend()),
+            order=alt.Order("order", type="quantitative"),
+            tooltip=[
+                alt.Tooltip(category, type="nominal"),
+                alt.Tooltip(MEASURE, type="nominal"),
+                alt.Tooltip(VALUE, type="quantitative", format=AXIS_FORMATS[parts[0].format]),
+            ],
+        )
+    )
+
+
+def heat_map(frame: pd.DataFrame, x: str, y: str, metric: Metric, *, x_title: str, y_title: str) -> alt.Chart:
+    """A metric per cell of two dimensions (cohort × week), darker for larger values."""
+    value_format = AXIS_FORMATS[metric.format]
+    return (
+        alt.Chart(frame, height=alt.Step(18))
+        .mark_rect()
+        .encode(
+            x=alt.X(x, type="ordinal", title=x_title),
+            y=alt.Y(y, type="ordinal", title=y_title, sort="descending"),
+            color=alt.Color(
+                metric.name,
+                type="quantitative",
+                title=metric.label,
+                legend=alt.Legend(format=value_format),
+                scale=alt.Scale(scheme="blues"),
+            ),
+            tooltip=[
+                alt.Tooltip(y, type="ordinal", title=y_title),
+                alt.Tooltip(x, type="ordinal", title=x_title),
+                alt.Tooltip(metric.name, type="quantitative", title=metric.label, format=value_format),
+            ],
+        )
+    )
+
+
+def waterfall(steps: pd.DataFrame, *, title: str) -> alt.Chart:
+    """Bars from `start` to `end` for each `step` in order; `kind` colours totals, gains and losses.
+
+    `steps` holds the step's own amounts and where its bar starts and ends on the axis: the page lines
+    the catalogue's movements up one after another, it does not compute a metric.
+    """
+    colours = alt.Scale(domain=["total", "gain", "loss"], range=["#4c78a8", "#54a24b", "#e45756"])
+    return (
+        alt.Chart(steps, height=HEIGHT)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "step", type="nominal", title=None, sort=list(steps["step"]), axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y("start", type="quantitative", title=title, axis=alt.Axis(format="$,.0f")),
+            y2=alt.Y2("end"),
+            color=alt.Color("kind", type="nominal", scale=colours, legend=None),
+            tooltip=[
+                alt.Tooltip("step", type="nominal"),
+                alt.Tooltip("amount_usd", type="quantitative", title="Amount (USD)", format="$,.2f"),
+            ],
+        )
+    )
