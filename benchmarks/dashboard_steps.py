@@ -18,7 +18,7 @@ import argparse
 import sys
 import time
 
-from benchmarks.measure import report
+from benchmarks.measure import report, run_step
 
 TARGET_P95_MS = 200.0
 
@@ -33,9 +33,9 @@ def warehouse() -> None:
     settings = load_settings()
     definitions = build_definitions(settings)
     graph = definitions.resolve_asset_graph()
-    # The models, the published warehouse and nothing upstream: silver is already built.
-    after_silver = dg.AssetSelection.groups("silver").downstream() - dg.AssetSelection.groups("silver")
-    keys = after_silver.resolve(graph) & graph.executable_asset_keys
+    # The seeds, the models and the published warehouse: silver and what feeds it are built already.
+    upstream = dg.AssetSelection.groups("sources", "bronze", "silver", "maintenance")
+    keys = (dg.AssetSelection.all() - upstream).resolve(graph) & graph.executable_asset_keys
     job = definitions.resolve_job_def("build_everything").get_subset(asset_selection=keys)
     started = time.perf_counter()
     with dg.DagsterInstance.ephemeral() as instance:
@@ -74,6 +74,9 @@ def queries(repeat: int) -> None:
     try:
         for page in PAGES:
             planned = page_queries(page)
+            names = [name for name, _, _ in planned]
+            if len(set(names)) != len(names):
+                raise ValueError(f"page {page} names two queries alike: {names}")
             timings: dict[str, list[float]] = {name: [] for name, _, _ in planned}
             rows: dict[str, int] = {}
             # Round after round, so each query is timed cold once and warm after, as visits repeat.
@@ -90,7 +93,7 @@ def queries(repeat: int) -> None:
                 "queries": len(planned),
                 **_summary(every),
                 "visit_ms": _summary(list(visits)),
-                "per_query": {name: _summary(values) | {"rows": rows[name]} for name, values in timings.items()},
+                "per_query": {name: _summary(ms) | {"rows": rows[name]} for name, ms in timings.items()},
             }
     finally:
         con.close()
@@ -115,8 +118,17 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def report_lines(built: dict, measured: dict, scale: float) -> list[str]:
-    """The section of docs/benchmarks.md for these two steps' reports."""
+def benchmark(env: dict[str, str], repeat: int = 20) -> dict:
+    """Both steps on the world `env` names (LAKEHOUSE_DATA_DIR, LAKEHOUSE_SIM_*), each in its own process."""
+    return {
+        "warehouse": run_step("benchmarks.dashboard_steps", "warehouse", env=env).report,
+        "queries": run_step("benchmarks.dashboard_steps", "queries", "--repeat", str(repeat), env=env).report,
+    }
+
+
+def report_lines(result: dict, scale: float) -> list[str]:
+    """The section of docs/benchmarks.md for what `benchmark` measured."""
+    built, measured = result["warehouse"], result["queries"]
     lines = [
         "",
         "## Dashboard queries on the published warehouse",
@@ -133,7 +145,8 @@ def report_lines(built: dict, measured: dict, scale: float) -> list[str]:
         name, slowest = max(figures["per_query"].items(), key=lambda item: item[1]["p95_ms"])
         lines.append(
             f"| {page} | {figures['queries']} | {figures['p50_ms']:.1f} | {figures['p95_ms']:.1f} "
-            f"| {figures['max_ms']:.1f} | {figures['visit_ms']['p50_ms']:.0f} | {name} ({slowest['p95_ms']:.1f}) |"
+            f"| {figures['max_ms']:.1f} | {figures['visit_ms']['p50_ms']:.0f} "
+            f"| {name} ({slowest['p95_ms']:.1f}) |"
         )
     verdict = "met" if measured["meets_target"] else "**not met**"
     lines += ["", f"Target: p95 of each page's queries under {TARGET_P95_MS:.0f} ms at scale 10 ({verdict})."]
@@ -141,7 +154,9 @@ def report_lines(built: dict, measured: dict, scale: float) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("step", choices=["warehouse", "queries"])
     parser.add_argument("--repeat", type=int, default=20, help="runs of each query (queries step)")
     args = parser.parse_args()

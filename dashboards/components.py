@@ -59,6 +59,7 @@ from duckdb_tables()
 where schema_name = 'meta' and table_name = 'mart_status'
 """
 
+
 @contextmanager
 def page_guard() -> Iterator[None]:
     """Turn a warehouse that is not built, unreadable or misconfigured into a message, not a trace."""
@@ -213,22 +214,18 @@ def pick(
     every: str,
     default: str | None = None,
 ) -> str | None:
-    """One value of a dimension, from those the warehouse holds; None (shown as `every`) for all of them."""
+    """One value of a dimension, from those the warehouse holds; None, shown as `every`, for all of them."""
     known = list(known)
-    options: list[str | None] = [None, *known]
+    # `every` is an option of its own (not None) so that the widget, the URL and a test send it alike.
+    options = [every, *known]
     fallback = default if default in known else None
-    _linked_unknown(notices, key, label, [*known, every])
-    _reset_unless(notices, key, label, lambda value: value is None or value in known)
+    _linked_unknown(notices, key, label, options)
+    _reset_unless(notices, key, label, lambda value: value in options)
     chosen = st.sidebar.selectbox(
-        label,
-        options,
-        index=options.index(fallback),
-        format_func=lambda value: every if value is None else value,
-        key=key,
-        bind="query-params",
+        label, options, index=options.index(fallback or every), key=key, bind="query-params"
     )
     try:
-        return choose(chosen, known, label.lower())
+        return choose(None if chosen == every else chosen, known, label.lower())
     except Refused as refused:
         notices.items.append(str(refused))
         return fallback

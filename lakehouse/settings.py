@@ -291,7 +291,10 @@ def _explain(error: ValidationError) -> str:
             continue
         name = ENV_PREFIX + field.upper() if field else "settings"
         given = os.environ.get(name)
-        shown = f" (is {given!r})" if given is not None else ""
+        # A secret's value is never shown, not even a wrong one.
+        declared = Settings.model_fields.get(field)
+        secret = declared is not None and "SecretStr" in str(declared.annotation)
+        shown = f" (is {given!r})" if given is not None and not secret else ""
         description = Settings.model_fields[field].description if field in Settings.model_fields else None
         fix = f"; it sets the {description}" if description else ""
         message = item["msg"].removeprefix("Value error, ")

@@ -116,7 +116,17 @@ class DuckDBEngine:
     def _memtable(self, data: pa.Table) -> ir.Table:
         # The driver's new rows are one Arrow table for every table they drive (the lake keeps the read):
         # one memtable for them makes the questions asked of them equal, so they are answered once.
-        return _kept(self._memtables, id(data), lambda: (data, ibis.memtable(data)))[1]
+        if id(data) not in self._memtables:
+            self._memtables[id(data)] = (data, ibis.memtable(data))
+        self._memtables.move_to_end(id(data))
+        memtable = self._memtables[id(data)][1]
+        held = sum(rows.nbytes for rows, _ in self._memtables.values())
+        while held > MEMTABLES_KEPT_BYTES and len(self._memtables) > 1:
+            rows, forgotten = self._memtables.popitem(last=False)[1]
+            held -= rows.nbytes
+            for op in [op for op in self._answers if forgotten.op() in op.find(ops.InMemoryTable)]:
+                del self._answers[op]
+        return memtable
 
     def run(self, table: SilverTable, *, full: bool = False) -> SilverRun:
         """Build the table, or only the scope values its driver's new rows touch (transforms/table.py)."""
@@ -149,8 +159,10 @@ class DuckDBEngine:
         return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
 
 
-# Answers (and memtables) kept by DuckDBEngine: enough for one run of every table, small in memory.
+# What DuckDBEngine keeps between tables: enough answers for one run of every table (each a column of
+# scope values), and the new rows they were asked of up to a bound (an answer goes with its rows).
 ANSWERS_KEPT = 32
+MEMTABLES_KEPT_BYTES = 256 * 2**20
 
 
 def _kept(kept: OrderedDict, key: Any, compute: Callable[[], Any]) -> Any:

@@ -29,7 +29,7 @@ def dashboard_specs(manifest: Mapping[str, Any]) -> list[dg.AssetSpec]:
         if not page:
             raise ValueError(
                 f"dbt exposure {exposure['name']} is a dashboard without meta.page: give it the page id "
-                "(dashboards.pages.PAGES) in dbt_project/models/semantic/_exposures.yml"
+                "(dashboards.registry.PAGES) in dbt_project/models/semantic/_exposures.yml"
             )
         marts = sorted(
             (
@@ -38,6 +38,7 @@ def dashboard_specs(manifest: Mapping[str, Any]) -> list[dg.AssetSpec]:
             ),
             key=lambda key: key.to_user_string(),
         )
+        label = exposure.get("label") or exposure["name"]
         metadata: dict[str, Any] = {"entry_point": ENTRY_POINT, "page": page}
         if exposure.get("url"):
             metadata["url"] = dg.MetadataValue.url(exposure["url"])
@@ -47,7 +48,7 @@ def dashboard_specs(manifest: Mapping[str, Any]) -> list[dg.AssetSpec]:
                 deps=[PUBLISHED, *marts],
                 kinds={"streamlit"},
                 group_name="dashboards",
-                description=f"{exposure.get('label') or exposure['name']} — {exposure['description'].strip()}",
+                description=f"{label} — {exposure['description'].strip()}",
                 metadata=metadata,
             )
         )

@@ -9,16 +9,19 @@ import base64
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from websockets.sync.client import connect
@@ -95,9 +98,10 @@ def _get(url: str) -> str | None:
 
 
 @contextmanager
-def _streamlit(data_dir: Path, log: Path) -> Iterator[str]:
-    port = _free_port()
-    env = os.environ | {"LAKEHOUSE_DATA_DIR": str(data_dir)}
+def _streamlit(
+    env: Mapping[str, str], log: Path, port: int | None = None, options: Sequence[str] = ()
+) -> Iterator[str]:
+    port = port or _free_port()
     command = [
         sys.executable,
         "-m",
@@ -109,9 +113,12 @@ def _streamlit(data_dir: Path, log: Path) -> Iterator[str]:
         f"--server.port={port}",
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
+        *options,
     ]
     with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=os.environ | dict(env), stdout=output, stderr=subprocess.STDOUT
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         _wait_for(lambda: server.poll() is not None or _get(f"{base}/_stcore/health") == "ok", "Streamlit")
@@ -224,7 +231,7 @@ def _screenshot(devtools: DevTools) -> bytes:
 @pytest.fixture(scope="module")
 def app(built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with _streamlit(built[0].data_dir, log) as base:
+    with _streamlit({"LAKEHOUSE_DATA_DIR": str(built[0].data_dir)}, log) as base:
         yield base
 
 
@@ -264,3 +271,87 @@ def test_page_renders_its_title_and_tiles_without_errors(page: str, app, browser
     labels = [metric.label for metric in metrics_for_page(page)]
     assert any(label in shown["text"] for label in labels), f"none of {labels} on {page}"
     assert not EMAIL.search(shown["text"]), "a page shows an email address"
+
+
+class _IdentityProvider(BaseHTTPRequestHandler):
+    """Stands in for the organisation's OpenID Connect provider up to the login page: its discovery
+    document, and an authorization endpoint that only says where the visitor arrived."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
+        issuer = f"http://127.0.0.1:{self.server.server_port}"
+        if self.path == "/.well-known/openid-configuration":
+            body = json.dumps(
+                {
+                    "issuer": issuer,
+                    "authorization_endpoint": f"{issuer}/authorize",
+                    "token_endpoint": f"{issuer}/token",
+                    "jwks_uri": f"{issuer}/jwks",
+                    "response_types_supported": ["code"],
+                    "subject_types_supported": ["public"],
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
+            ).encode()
+            kind = "application/json"
+        else:
+            body, kind = b"<html><body>identity provider login</body></html>", "text/html"
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _identity_provider() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _IdentityProvider)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_with_login_configured_a_visitor_signs_in_at_the_identity_provider(browser, tmp_path: Path) -> None:
+    with _identity_provider() as issuer:
+        port = _free_port()
+        env = {
+            "LAKEHOUSE_DATA_DIR": str(tmp_path / "data"),
+            "LAKEHOUSE_DASHBOARD_AUTH_CLIENT_ID": "lakehouse-dashboards",
+            "LAKEHOUSE_DASHBOARD_AUTH_CLIENT_SECRET": secrets.token_urlsafe(16),
+            "LAKEHOUSE_DASHBOARD_AUTH_SERVER_METADATA_URL": f"{issuer}/.well-known/openid-configuration",
+            "LAKEHOUSE_DASHBOARD_AUTH_REDIRECT_URI": f"http://127.0.0.1:{port}/oauth2callback",
+            "LAKEHOUSE_DASHBOARD_AUTH_COOKIE_SECRET": secrets.token_urlsafe(32),
+        }
+        # As `make dashboards` does it: the secrets file from the settings, handed to Streamlit.
+        written = subprocess.run(
+            [sys.executable, "-m", "lakehouse.streamlit_auth"],
+            env=os.environ | env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        options = [f"--secrets.files={written}"]
+        with _streamlit(env, tmp_path / "streamlit.log", port, options) as app:
+            browser.call("Page.navigate", url=app + "/")
+            shown = _rendered(browser)
+            assert "Log in" in shown["text"]
+            assert not any(label in shown["text"] for label in ("MRR", "ARR", "Generations"))
+            browser.evaluate(
+                "[...document.querySelectorAll('button')].find(b => b.innerText.includes('Log in')).click()"
+            )
+            arrived = _wait_for(
+                lambda: (href := browser.evaluate("location.href")).startswith(issuer) and href,
+                "the identity provider's login page",
+            )
+    asked = urlparse(arrived)
+    query = parse_qs(asked.query)
+    assert asked.path == "/authorize"
+    assert query["client_id"] == ["lakehouse-dashboards"]
+    assert query["redirect_uri"] == [env["LAKEHOUSE_DASHBOARD_AUTH_REDIRECT_URI"]]
+    assert query["response_type"] == ["code"]
+    assert "openid" in query["scope"][0].split()

@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards.registry import PAGES
 from lakehouse.metrics_catalog import SEMANTIC_MANIFEST
-from lakehouse.settings import Settings
 
 APP = Path(__file__).resolve().parents[2] / "dashboards" / "app.py"
 NOT_BUILT = (
@@ -271,7 +270,7 @@ def test_filters_narrow_the_tiles(warehouse: Path) -> None:
     # paid conversions have no channel: the tile says so rather than pretending to be narrowed
     assert [c.value for c in app.caption if c.value.startswith("February 2026 · all channels")]
 
-    app.selectbox(key="channel").set_value(None).run()
+    app.selectbox(key="channel").set_value("All channels").run()
     app.segmented_control(key="attribution").set_value("last_touch").run()
     assert tiles(app)["ROAS"] == ("1.50×", "+0.50×")
 
@@ -400,18 +399,40 @@ def test_a_date_range_narrows_the_tiles(warehouse: Path) -> None:
     assert tiles(app)["MRR"] == ("$351", "+$251")
 
 
-@pytest.mark.skipif(
-    "dashboard_auth_enabled" not in Settings.model_fields,
-    reason="LAKEHOUSE_DASHBOARD_AUTH_* settings are not in lakehouse/settings.py yet",
-)
+LOGIN = {
+    "LAKEHOUSE_DASHBOARD_AUTH_CLIENT_ID": "dashboards",
+    "LAKEHOUSE_DASHBOARD_AUTH_CLIENT_SECRET": "not-a-real-secret",
+    "LAKEHOUSE_DASHBOARD_AUTH_SERVER_METADATA_URL": "https://idp.example.com/.well-known/openid-configuration",
+    "LAKEHOUSE_DASHBOARD_AUTH_REDIRECT_URI": "https://dashboards.example.com/oauth2callback",
+    "LAKEHOUSE_DASHBOARD_AUTH_COOKIE_SECRET": "x" * 32,
+}
+
+
 def test_with_login_configured_a_visitor_sees_only_the_login(
     warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LAKEHOUSE_DASHBOARD_AUTH_ENABLED", "true")
+    for name, value in LOGIN.items():
+        monkeypatch.setenv(name, value)
     app = AppTest.from_file(str(APP), default_timeout=120)
     app.user = {"is_logged_in": False}
     app.run()
 
     assert not app.exception
     assert [b.label for b in app.button] == ["Log in"]
-    assert not app.metric
+    assert not app.metric and not app.get("download_button")
+
+
+def test_a_signed_in_viewer_sees_the_pages_and_no_personal_data(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in LOGIN.items():
+        monkeypatch.setenv(name, value)
+    app = AppTest.from_file(str(APP), default_timeout=120)
+    app.user = {"is_logged_in": True, "email": "ceo@example.com", "name": "Ada Exec"}
+    app.run()
+
+    assert not app.exception
+    assert tiles(app)["MRR"] == ("$1,405", "+$1,054")
+    assert [b.label for b in app.sidebar.button] == ["Log out"]
+    shown = [e.value for kind in ("markdown", "caption", "title") for e in getattr(app, kind)]
+    assert not [text for text in shown if "ceo@example.com" in text or "Ada Exec" in text]
