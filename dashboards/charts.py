@@ -14,7 +14,6 @@ import pandas as pd
 from lakehouse.metrics_catalog import Metric
 
 AXIS_FORMATS = {
-    "currency_usd": "$,.2~f",
     "percent": ".1~%",
     "count": ",.0f",
     "number": ",.1~f",
@@ -32,12 +31,13 @@ VALUE = "Value"
 
 
 def _legend() -> alt.Legend:
-    # Above the plot, wrapping after a few entries, so a long legend neither hides nor squeezes the bars.
-    return alt.Legend(orient="top", title=None, labelLimit=320, columns=3)
+    # Above the plot, in two columns: a legend wider than a half-page chart would shrink the whole chart.
+    return alt.Legend(orient="top", title=None, labelLimit=220, columns=2)
 
 
-def _bars_height(bars: int) -> int:
-    return max(160, bars * BAR + 60)
+def _bars_height(bars: int, *, legend: bool) -> int:
+    # Streamlit fits axes and legend into the chart's height: leave them their room beside the bars.
+    return max(160, bars * BAR + 70 + (60 if legend else 0))
 
 
 def time_axis(grain: str | None) -> tuple[str, str]:
@@ -51,7 +51,9 @@ def time_axis(grain: str | None) -> tuple[str, str]:
 
 def _x_time(x: str, grain: str | None) -> alt.X:
     x_type, x_title = time_axis(grain)
-    return alt.X(x, type=x_type, title=x_title, axis=alt.Axis(labelAngle=0, labelOverlap=True))
+    # Days and weeks read as "Jan 05"; Vega's own choice mixes weekdays, months and years.
+    labels = {"format": "%b %d"} if x_type == "temporal" else {}
+    return alt.X(x, type=x_type, title=x_title, axis=alt.Axis(labelAngle=0, labelOverlap=True, **labels))
 
 
 def _long(frame: pd.DataFrame, keys: Sequence[str], metrics: Sequence[Metric]) -> pd.DataFrame:
@@ -67,10 +69,21 @@ def _order(metrics: Sequence[Metric]) -> list[str]:
     return [metric.label for metric in metrics]
 
 
-def _y(metrics: Sequence[Metric], title: str | None = None) -> alt.Y:
+def number_format(metrics: Sequence[Metric], values: pd.Series) -> str:
+    """The d3 format of the metrics' values on an axis and in tooltips.
+
+    Dollars get the cents their size needs: whole dollars for revenue, four places for a cost per
+    generation (in whole dollars every tick would read "$0").
+    """
     formats = {metric.format for metric in metrics}
-    shown = AXIS_FORMATS[metrics[0].format] if len(formats) == 1 else ",.2~f"
-    return alt.Y(VALUE, type="quantitative", title=title or metrics[0].label, axis=alt.Axis(format=shown))
+    if len(formats) > 1:
+        return ",.2~f"
+    if formats == {"currency_usd"}:
+        size = pd.to_numeric(values, errors="coerce").abs().max()
+        if pd.isna(size) or size >= 100:
+            return "$,.0f"
+        return "$,.2f" if size >= 1 else "$,.4~f"
+    return AXIS_FORMATS[metrics[0].format]
 
 
 def over_time(
@@ -85,20 +98,21 @@ def over_time(
     """One line (or side-by-side bars) per metric over the periods."""
     x_type, x_title = time_axis(grain)
     data = _long(frame, [x], metrics)
-    formats = {metric.format for metric in metrics}
-    value_format = AXIS_FORMATS[metrics[0].format] if len(formats) == 1 else ",.2~f"
+    shown = number_format(metrics, data[VALUE])
     base = alt.Chart(data, height=HEIGHT)
     mark = base.mark_line(point=True) if kind == "line" else base.mark_bar()
     encoding = {
         "x": _x_time(x, grain),
-        "y": _y(metrics, y_title),
+        "y": alt.Y(
+            VALUE, type="quantitative", title=y_title or metrics[0].label, axis=alt.Axis(format=shown)
+        ),
         "color": alt.Color(
             MEASURE, type="nominal", sort=_order(metrics), legend=_legend() if len(metrics) > 1 else None
         ),
         "tooltip": [
             alt.Tooltip(x, type=x_type, title=x_title),
             alt.Tooltip(MEASURE, type="nominal"),
-            alt.Tooltip(VALUE, type="quantitative", format=value_format),
+            alt.Tooltip(VALUE, type="quantitative", format=shown),
         ],
     }
     if kind != "line":
@@ -110,6 +124,7 @@ def by_group_over_time(
     frame: pd.DataFrame, x: str, grain: str | None, metric: Metric, group: str, *, kind: str = "line"
 ) -> alt.Chart:
     """One metric over the periods, one line (or stacked bar part) per value of a dimension."""
+    shown = number_format([metric], frame[metric.name])
     x_type, x_title = time_axis(grain)
     base = alt.Chart(frame, height=HEIGHT)
     mark = base.mark_line(point=True) if kind == "line" else base.mark_bar()
@@ -119,26 +134,19 @@ def by_group_over_time(
             metric.name,
             type="quantitative",
             title=metric.label,
-            axis=alt.Axis(format=AXIS_FORMATS[metric.format]),
+            axis=alt.Axis(format=shown),
         ),
         color=alt.Color(group, type="nominal", legend=_legend()),
         tooltip=[
             alt.Tooltip(x, type=x_type, title=x_title),
             alt.Tooltip(group, type="nominal"),
-            alt.Tooltip(
-                metric.name, type="quantitative", title=metric.label, format=AXIS_FORMATS[metric.format]
-            ),
+            alt.Tooltip(metric.name, type="quantitative", title=metric.label, format=shown),
         ],
     )
 
 
-def _value_x(field: str, metric: Metric, title: str | None = None) -> alt.X:
-    return alt.X(
-        field,
-        type="quantitative",
-        title=title or metric.label,
-        axis=alt.Axis(format=AXIS_FORMATS[metric.format]),
-    )
+def _value_x(field: str, metric: Metric, shown: str, title: str | None = None) -> alt.X:
+    return alt.X(field, type="quantitative", title=title or metric.label, axis=alt.Axis(format=shown))
 
 
 def compared_by(
@@ -146,20 +154,21 @@ def compared_by(
 ) -> alt.Chart:
     """Bars of a few metrics of one format side by side for each dimension value, in the frame's order."""
     data = _long(frame, [category], metrics)
+    shown = number_format(metrics, data[VALUE])
     return (
-        alt.Chart(data, height=_bars_height(len(data)))
+        alt.Chart(data, height=_bars_height(len(data), legend=len(metrics) > 1))
         .mark_bar()
         .encode(
             y=alt.Y(category, type="nominal", title=None, sort=None),
             yOffset=alt.YOffset(MEASURE, type="nominal", sort=_order(metrics)),
-            x=_value_x(VALUE, metrics[0], title),
+            x=_value_x(VALUE, metrics[0], shown, title),
             color=alt.Color(
                 MEASURE, type="nominal", sort=_order(metrics), legend=_legend() if len(metrics) > 1 else None
             ),
             tooltip=[
                 alt.Tooltip(category, type="nominal"),
                 alt.Tooltip(MEASURE, type="nominal"),
-                alt.Tooltip(VALUE, type="quantitative", format=AXIS_FORMATS[metrics[0].format]),
+                alt.Tooltip(VALUE, type="quantitative", format=shown),
             ],
         )
     )
@@ -167,20 +176,19 @@ def compared_by(
 
 def grouped_bars(frame: pd.DataFrame, category: str, metric: Metric, group: str) -> alt.Chart:
     """One metric for each value of `category`, one bar per value of `group` side by side."""
+    shown = number_format([metric], frame[metric.name])
     return (
-        alt.Chart(frame, height=_bars_height(len(frame)))
+        alt.Chart(frame, height=_bars_height(len(frame), legend=True))
         .mark_bar()
         .encode(
             y=alt.Y(category, type="nominal", title=None, sort=None),
             yOffset=alt.YOffset(group, type="nominal"),
-            x=_value_x(metric.name, metric),
+            x=_value_x(metric.name, metric, shown),
             color=alt.Color(group, type="nominal", legend=_legend()),
             tooltip=[
                 alt.Tooltip(category, type="nominal"),
                 alt.Tooltip(group, type="nominal"),
-                alt.Tooltip(
-                    metric.name, type="quantitative", title=metric.label, format=AXIS_FORMATS[metric.format]
-                ),
+                alt.Tooltip(metric.name, type="quantitative", title=metric.label, format=shown),
             ],
         )
     )
@@ -189,8 +197,9 @@ def grouped_bars(frame: pd.DataFrame, category: str, metric: Metric, group: str)
 def stacked_parts(frame: pd.DataFrame, category: str, parts: Sequence[Metric], *, title: str) -> alt.Chart:
     """The parts of a total (COGS by kind) stacked for each value of a dimension."""
     data = _long(frame, [category], parts)
+    shown = number_format(parts, data[VALUE])
     return (
-        alt.Chart(data, height=_bars_height(2 * frame[category].nunique()))
+        alt.Chart(data, height=_bars_height(2 * frame[category].nunique(), legend=True))
         .mark_bar()
         .encode(
             y=alt.Y(category, type="nominal", title=None),
@@ -199,14 +208,14 @@ def stacked_parts(frame: pd.DataFrame, category: str, parts: Sequence[Metric], *
                 type="quantitative",
                 title=title,
                 stack="zero",
-                axis=alt.Axis(format=AXIS_FORMATS[parts[0].format]),
+                axis=alt.Axis(format=shown),
             ),
             color=alt.Color(MEASURE, type="nominal", sort=_order(parts), legend=_legend()),
             order=alt.Order("order", type="quantitative"),
             tooltip=[
                 alt.Tooltip(category, type="nominal"),
                 alt.Tooltip(MEASURE, type="nominal"),
-                alt.Tooltip(VALUE, type="quantitative", format=AXIS_FORMATS[parts[0].format]),
+                alt.Tooltip(VALUE, type="quantitative", format=shown),
             ],
         )
     )
@@ -214,7 +223,7 @@ def stacked_parts(frame: pd.DataFrame, category: str, parts: Sequence[Metric], *
 
 def heat_map(frame: pd.DataFrame, x: str, y: str, metric: Metric, *, x_title: str, y_title: str) -> alt.Chart:
     """A metric per cell of two dimensions (cohort × week), darker for larger values."""
-    value_format = AXIS_FORMATS[metric.format]
+    shown = number_format([metric], frame[metric.name])
     return (
         alt.Chart(frame, height=alt.Step(18))
         .mark_rect()
@@ -225,13 +234,13 @@ def heat_map(frame: pd.DataFrame, x: str, y: str, metric: Metric, *, x_title: st
                 metric.name,
                 type="quantitative",
                 title=metric.label,
-                legend=alt.Legend(format=value_format),
+                legend=alt.Legend(format=shown),
                 scale=alt.Scale(scheme="blues"),
             ),
             tooltip=[
                 alt.Tooltip(y, type="ordinal", title=y_title),
                 alt.Tooltip(x, type="ordinal", title=x_title),
-                alt.Tooltip(metric.name, type="quantitative", title=metric.label, format=value_format),
+                alt.Tooltip(metric.name, type="quantitative", title=metric.label, format=shown),
             ],
         )
     )

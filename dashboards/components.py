@@ -260,7 +260,9 @@ def _linked_unknown(notices: Notices, key: str, label: str, allowed: Sequence[st
     # Streamlit drops a bound URL value that is not an option; the viewer is told rather than left guessing.
     linked = st.query_params.get(key)
     if linked is not None and key not in st.session_state and linked not in allowed:
-        notices.items.append(f"The link's {label.lower()} was not used: unknown value {shown(linked)}.")
+        notices.items.append(
+            f"The link's {label.lower()} {shown(linked)} was not used: it is not one of this page's values."
+        )
 
 
 def _reset_unless(notices: Notices, key: str, label: str, valid: Callable[[object], bool]) -> None:

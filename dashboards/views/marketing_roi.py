@@ -139,9 +139,10 @@ def draw(page: ui.Page) -> None:
     with right:
         ui.chart(
             "ROAS by channel",
-            channels,
-            charts.compared_by(channels, "channel", [page.metric("roas")]),
+            with_spend(channels),
+            charts.compared_by(with_spend(channels), "channel", [page.metric("roas")]),
             key="marketing_channel_roas",
+            note="Channels without spend have no ROAS and are left out.",
         )
     table(page, channels, ["channel"])
     by_campaign, _ = page.latest("by_campaign")
@@ -185,9 +186,10 @@ def draw_models(page: ui.Page, when: str) -> None:
     with right:
         ui.chart(
             "ROAS by channel and model",
-            models,
-            charts.grouped_bars(models, "channel", page.metric("roas"), "attribution_model"),
+            with_spend(models),
+            charts.grouped_bars(with_spend(models), "channel", page.metric("roas"), "attribution_model"),
             key="marketing_models_roas",
+            note="Channels without spend have no ROAS and are left out.",
         )
 
 
@@ -223,6 +225,11 @@ def draw_funnel(page: ui.Page) -> None:
             ),
             key="marketing_funnel_cohorts",
         )
+
+
+def with_spend(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows that have a ROAS (spend above zero): a row without one would be an empty bar."""
+    return frame[frame["roas"].notna()]
 
 
 def table(page: ui.Page, frame: pd.DataFrame, keys: list[str]) -> None:

@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
+from orchestration.dbt.check_status import check_status_for
 from orchestration.dbt.project import build_file, dbt_environment, dbt_project
 from orchestration.dbt.publish import publish
 from orchestration.resources import PlatformResource
@@ -147,7 +148,10 @@ def published_warehouse(
 ) -> dg.MaterializeResult:
     settings = platform.settings
     lake_versions = {table.name: platform.lake.version(table.name) for table in SILVER_TABLES}
-    summary = publish(build_file(settings), settings.warehouse_file, lake_versions, context.run.run_id)
+    checks = check_status_for(context, MART_KEYS)
+    summary = publish(
+        build_file(settings), settings.warehouse_file, lake_versions, context.run.run_id, checks
+    )
     return dg.MaterializeResult(
         metadata={
             "path": str(settings.warehouse_file),

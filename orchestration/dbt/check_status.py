@@ -159,17 +159,19 @@ def _check_result(
     asset_key = key.asset_key.to_user_string()
     declared: Severity = "error" if spec.blocking else "warn"
     # A planned evaluation that never finished (its run is still going, or skipped the check) is no verdict.
-    evaluation = None if record is None or record.event is None else record.event.asset_check_evaluation
-    if record is None or record.event is None or evaluation is None:
+    event = record.event if record is not None else None
+    evaluation = event.asset_check_evaluation if event is not None else None
+    if event is None or evaluation is None:
         return CheckResult(asset_key, key.name, "not_run", declared, None, spec.description or "")
+    evaluated_at = _utc(event.timestamp)
     description = evaluation.description or spec.description or ""
     if evaluation.passed:
-        return CheckResult(asset_key, key.name, "passed", declared, _utc(record.event.timestamp), description)
+        return CheckResult(asset_key, key.name, "passed", declared, evaluated_at, description)
     failing_rows = _failing_rows(evaluation.metadata)
     if failing_rows is not None:
         description = f"{failing_rows:,} failing rows" + (f"; {description}" if description else "")
     severity: Severity = "warn" if evaluation.severity == dg.AssetCheckSeverity.WARN else "error"
-    return CheckResult(asset_key, key.name, "failed", severity, _utc(record.event.timestamp), description)
+    return CheckResult(asset_key, key.name, "failed", severity, evaluated_at, description)
 
 
 def _failing_rows(metadata: Mapping[str, object]) -> int | None:
