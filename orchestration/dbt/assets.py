@@ -15,6 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from pydantic import Field
 
+from lakehouse.warehouse_silver import load_silver, warehouse_conninfo
 from orchestration.dbt.check_status import check_status_for
 from orchestration.dbt.project import build_file, dbt_environment, dbt_project
 from orchestration.dbt.publish import publish
@@ -47,6 +48,11 @@ def _prepare_dbt(platform: PlatformResource) -> None:
     # dbt runs as a subprocess that inherits this environment; the in-process executor keeps it per run.
     os.environ.update(dbt_environment(platform.settings))
     build_file(platform.settings).parent.mkdir(parents=True, exist_ok=True)
+    if platform.settings.warehouse_target == "postgres":
+        # PostgreSQL cannot read Delta in place: dbt's silver sources are a copy, refreshed where the lake
+        # moved (tables whose Delta version the warehouse already holds are skipped).
+        settings = platform.settings
+        load_silver(warehouse_conninfo(settings), platform.lake, schema=settings.silver_schema)
 
 
 @dbt_assets(
@@ -94,7 +100,7 @@ def incremental_build_args(window: dg.TimeWindow | None, full_refresh: bool) -> 
 
 def incremental_marts(first_day: date) -> dg.AssetsDefinition:
     """The incremental models, one partition per day from `first_day`. A backfill of many days is one dbt
-    invocation: dbt costs seconds to start, and one delete+insert of a range beats one per day."""
+    invocation: dbt costs seconds to start, and one delete and insert of a range beats one per day."""
 
     @dbt_assets(
         manifest=dbt_project.manifest_path,
