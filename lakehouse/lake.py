@@ -241,15 +241,14 @@ class DeltaRsLake:
         """
         if not self.exists(table):
             return self.overwrite(table, data, processed=processed)
-        if scope is not None and scope[0] in keys and data.schema.equals(self.schema(table)):
+        if scope is not None and list(keys) == [scope[0]]:
+            # The key is the scope value: a row of a value the source has is matched, never deleted, so
+            # only the values the source lacks need the delete clause (whose IN list delta-rs evaluates
+            # on every row of the table; most runs have no such value at all).
             column, values = scope
-            values = set(values)
-            in_scope = pc.is_in(data[column], pa.array(values, data.schema.field(column).type))
-            if pc.all(in_scope).as_py() is not False:
-                # Every source row is in the scope and a key names its scope value, so no row outside
-                # the scope can match one: the upsert is "replace the scope's rows", which delta-rs
-                # does without joining the source to the table.
-                return self.replace(table, data, column, values, processed=processed)
+            present = set(data.column(column).to_pylist())
+            missing = [value for value in values if value not in present]
+            scope = (column, missing) if missing else None
         predicate = " AND ".join(f"target.{k} = source.{k}" for k in keys)
 
         def commit() -> None:

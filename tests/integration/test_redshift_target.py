@@ -492,6 +492,10 @@ def test_ddl_of_a_real_lake_matches_the_docs_and_declares_every_column(
             continue
         assert f'PARTITIONED BY ("{partition_columns[0]}" DATE)' in script
         days = pc.unique(lake.read(table, columns=partition_columns)[partition_columns[0]]).to_pylist()
+        if not days:
+            # A partitioned table without rows (some small worlds have no refunds) has no partition to add.
+            assert f'ALTER TABLE "silver"."{name}"' not in script
+            continue
         alter = script.split(f'ALTER TABLE "silver"."{name}" ADD IF NOT EXISTS\n', 1)[1].split(";", 1)[0]
         registered = {}
         for clause in alter.splitlines():
