@@ -16,6 +16,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.dashboard_steps import benchmark as dashboard_benchmark
+from benchmarks.dashboard_steps import report_lines as dashboard_lines
 from benchmarks.measure import machine, run_step
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,10 +181,17 @@ def _silver_lines(builds: list[dict]) -> list[str]:
     return lines
 
 
-def write_report(path: Path, rate: dict | None, memory: dict | None, silver: list[dict]) -> str:
+def write_report(
+    path: Path,
+    rate: dict | None,
+    memory: dict | None,
+    silver: list[dict],
+    dashboards: list[str] | None = None,
+) -> str:
+    dashboards = dashboards or []
     if rate is None:  # --skip-ingestion: keep the ingestion figures of the last full run
         kept = path.read_text().split("\n## Silver full build")[0].rstrip("\n").splitlines()
-        text = "\n".join(kept + _silver_lines(silver)) + "\n"
+        text = "\n".join(kept + _silver_lines(silver) + dashboards) + "\n"
         path.write_text(text)
         return text
     daily = rate["layouts"]["daily"]
@@ -234,7 +243,7 @@ def write_report(path: Path, rate: dict | None, memory: dict | None, silver: lis
             f"{r['seconds']:.0f} s; **peak resident memory {r['peak_rss_mib']:,.0f} MiB** "
             "(target: under 2 GiB).",
         ]
-    lines += _silver_lines(silver) if silver else []
+    lines += (_silver_lines(silver) if silver else []) + dashboards
     text = "\n".join(lines) + "\n"
     path.write_text(text)
     return text
@@ -259,6 +268,12 @@ def main() -> int:
     )
     parser.add_argument("--engines", default=",".join(ENGINES), help="engines of the full silver builds")
     parser.add_argument("--skip-ingestion", action="store_true")
+    parser.add_argument(
+        "--dashboard-scale",
+        type=float,
+        default=10.0,
+        help="silver world whose marts the dashboard queries are timed on (must be one of --silver-scales)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as folder:
@@ -271,6 +286,7 @@ def main() -> int:
                 print(f"ingestion peak memory at scale {args.memory_scale} ...", flush=True)
                 memory = ingestion_memory(work, args.memory_scale, args.days)
         silver = []
+        dashboards = None
         scales = [float(s) for s in args.silver_scales.split(",") if s]
         incremental = (
             [float(s) for s in args.incremental_scales.split(",") if s]
@@ -284,7 +300,10 @@ def main() -> int:
             repeat = args.repeat if number == 0 else 1
             build = silver_build(work, scale, args.days, new_days, repeat, engines)
             silver.append(build | {"new_days": new_days})
-    print(write_report(args.out, rate, memory, silver))
+            if scale == args.dashboard_scale:
+                print(f"dashboard queries at scale {scale:g} ...", flush=True)
+                dashboards = dashboard_benchmark(_world(work, scale, args.days))
+    print(write_report(args.out, rate, memory, silver, dashboards and dashboard_lines(dashboards, 10)))
     return 0
 
 
