@@ -430,7 +430,6 @@ CREATE EXTERNAL TABLE "silver"."sessions" (
     "anonymous_id" VARCHAR(65535),
     "started_at" TIMESTAMP,
     "ended_at" TIMESTAMP,
-    "session_date" DATE,
     "event_count" BIGINT,
     "product" VARCHAR(65535),
     "landing_event_id" VARCHAR(65535),
@@ -442,6 +441,7 @@ CREATE EXTERNAL TABLE "silver"."sessions" (
     "device" VARCHAR(65535),
     "channel" VARCHAR(65535)
 )
+PARTITIONED BY ("session_date" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
@@ -548,12 +548,12 @@ CREATE EXTERNAL TABLE "silver"."touchpoints" (
     "anonymous_id" VARCHAR(65535),
     "product" VARCHAR(65535),
     "touched_at" TIMESTAMP,
-    "touch_date" DATE,
     "channel" VARCHAR(65535),
     "campaign" VARCHAR(65535),
     "utm_source" VARCHAR(65535),
     "referrer" VARCHAR(65535)
 )
+PARTITIONED BY ("touch_date" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'

@@ -26,6 +26,7 @@ from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
 from transforms.incremental import Mode, Plan, plan
 from transforms.table import SilverTable
+from transforms.window import Scope, earliest_per_value, in_window, kept_rows, partition_column
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -142,6 +143,8 @@ class DuckDBEngine:
                 table.name, result, partition_by=partition_by, processed=todo.processed
             )
             return SilverRun(table.name, "full", todo.reason, commit, result)
+        if table.incremental.since:
+            return self._run_window(table, todo, inputs)
         values = touched_values(
             table,
             todo,
@@ -157,6 +160,34 @@ class DuckDBEngine:
             result = self.lake.schema(table.name).empty_table()
         commit = _write_scope(self.lake, table, todo, values, result, partition_by)
         return SilverRun(table.name, "incremental", todo.reason, commit, result, len(values))
+
+    def _run_window(self, table: SilverTable, todo: Plan, inputs: list[ir.Table]) -> SilverRun:
+        """Rebuild each scope value's rows from its point on; replace the partitions they are in."""
+        con = self.connection()
+        built = self._view(table.name, self.lake.version(table.name))
+        column = partition_column(table)
+        rows = window_points(table, todo, inputs, built, self._memtable, con.to_pyarrow)
+        partitions: list[Any] = []
+        data = self.lake.schema(table.name).empty_table()
+        if rows.num_rows:
+            scope = Scope(self._memtable(rows), rows)
+            result = con.to_pyarrow(table.build(*table.incremental.restrict(scope, *inputs)))
+            window = in_window(table, scope.table, built)
+            partitions = sorted(
+                set(_distinct(con.to_pyarrow(window.select(column).distinct())))
+                | set(_distinct(pa.table([pc.unique(result[column])], names=[column])))
+            )
+            kept = con.to_pyarrow(kept_rows(table, built, partitions, window))
+            data = pa.concat_tables([kept, result.select(kept.schema.names).cast(kept.schema)])
+        commit = self.lake.replace(
+            table.name,
+            data,
+            column,
+            partitions,
+            partition_by=list(table.partition_by),
+            processed=todo.processed,
+        )
+        return SilverRun(table.name, "incremental", todo.reason, commit, data, rows.num_rows)
 
 
 # What DuckDBEngine keeps between tables: enough answers for one run of every table (each a column of
@@ -288,6 +319,7 @@ class SparkEngine:
             )
             return SilverRun(table.name, "full", todo.reason, commit, None)
         views: list[str] = []
+        spec = table.incremental
 
         def memtable(data: pa.Table) -> ir.Table:
             # Spark's own Arrow conversion: Ibis's memtable goes through pandas, which turns a null
@@ -300,14 +332,48 @@ class SparkEngine:
         with self._inputs(table) as (con, inputs):
             try:
                 with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                    values = touched_values(table, todo, inputs, lambda: built, memtable, con.to_pyarrow)
-                restricted = restrict(table, values, inputs, memtable)
-                frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
+                    if spec.since:
+                        points = window_points(table, todo, inputs, built, memtable, con.to_pyarrow)
+                        partitions, frame = self._window(con, table, points, inputs, built, memtable)
+                    else:
+                        values = touched_values(table, todo, inputs, lambda: built, memtable, con.to_pyarrow)
+                if not spec.since:
+                    restricted = restrict(table, values, inputs, memtable)
+                    frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
             finally:
                 for view in views:
                     self.lake.spark.catalog.dropTempView(view)
+        if spec.since:
+            commit = self.lake.replace(
+                table.name, frame, partition_column(table), partitions, processed=todo.processed
+            )
+            return SilverRun(table.name, "incremental", todo.reason, commit, None, points.num_rows)
         commit = _write_scope(self.lake, table, todo, values, frame, partition_by)
         return SilverRun(table.name, "incremental", todo.reason, commit, None, len(values))
+
+    def _window(
+        self,
+        con: BaseBackend,
+        table: SilverTable,
+        points: pa.Table,
+        inputs: list[ir.Table],
+        built: ir.Table,
+        memtable: Callable[[pa.Table], ir.Table],
+    ) -> tuple[list[Any], DataFrame | None]:
+        """The partitions a windowed run replaces and their rows: kept ones and rebuilt ones."""
+        spark = self.lake.spark
+        if not points.num_rows:
+            return [], spark.createDataFrame([], self.lake.dataframe(table.name).schema)
+        column = partition_column(table)
+        scope = Scope(memtable(points), points)
+        result = spark.sql(con.compile(table.build(*table.incremental.restrict(scope, *inputs)))).cache()
+        window = in_window(table, scope.table, built)
+        partitions = sorted(
+            set(_distinct(con.to_pyarrow(window.select(column).distinct())))
+            | {row[0] for row in result.select(column).distinct().collect() if row[0] is not None}
+        )
+        kept = spark.sql(con.compile(kept_rows(table, built, partitions, window)))
+        return partitions, kept.unionByName(result.select(*kept.columns))
 
 
 def touched_values(
@@ -336,6 +402,21 @@ def touched_values(
     if todo.lookup_changes:
         touched += _touched_by_lookups(table, todo.lookup_changes, built())
     return _distinct(execute(_union(touched)))
+
+
+def window_points(
+    table: SilverTable,
+    todo: Plan,
+    inputs: list[ir.Table],
+    built: ir.Table,
+    memtable: Callable[[pa.Table], ir.Table],
+    execute: Callable[[ir.Table], pa.Table],
+) -> pa.Table:
+    """The scope values of a windowed run, each with the point its rows are rebuilt from."""
+    if todo.lookup_changes:
+        raise ValueError(f"{table.name}: a windowed incremental table cannot have lookups")
+    candidates = table.incremental.changed(memtable(todo.new_rows), *inputs, built)
+    return execute(earliest_per_value(candidates))
 
 
 # Above this many scope values, inputs are restricted by a semi-join on a table of them instead of an

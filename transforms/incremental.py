@@ -55,6 +55,10 @@ def plan(lake: DeltaRsLake, table: SilverTable, *, full: bool = False) -> Plan:
     previous = lake.processed(table.name) if lake.exists(table.name) else None
     if previous is None or previous.get(driver) is None:
         return Plan("full", processed, "first build")
+    if set(table.inputs) - set(previous):
+        return Plan("full", processed, "inputs changed since the last build")
+    if lake.partition_columns(table.name) != list(table.partition_by):
+        return Plan("full", processed, "partitioning changed since the last build")
     since, until = previous[driver], processed[driver]
     if until is None or until < since:
         return Plan("full", processed, f"{driver} is older than the last build (recreated?)")
@@ -108,12 +112,15 @@ def _changed_rows(lake: DeltaRsLake, table: str, since: int, until: int, key: st
 
 
 def _added_rows(lake: DeltaRsLake, table: str, since: int, until: int, columns: list[str]) -> pa.Table | None:
-    files = lake.added_files(table, since, until)
-    if files is None:
+    changes = lake.changed_files(table, since, until)
+    if changes is None:
         return None
-    if files and all(name in files[0].partition_values for name in columns):
+    files, removed = changes
+    if columns and set(columns) <= set(lake.partition_columns(table)):
         # Only partition columns are asked for (the days that received events): the log has their
-        # values, one row per file, and no data file needs opening.
+        # values, one row per file, and no data file needs opening. A partition whose files were
+        # removed changed too (a rewrite may leave it empty).
+        files = files + removed
         schema = lake.schema(table)
         return pa.table(
             {

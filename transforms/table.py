@@ -49,6 +49,11 @@ class Incremental:
     lookups:  input name -> `Lookup`, for the inputs read whole. When a lookup changes, the rows built
               from its changed values are rebuilt too; a lookup that changes without a declared `Lookup`
               makes the run a full build (always correct, never cheap).
+    since:    output columns ordering a scope value's rows (a person's sessions by start): a run then
+              rebuilds each value's rows only from a point on (transforms/window.py). `changed` is
+              called with the table as built last and returns the scope column and these columns, the
+              point of each value (null: all its rows); `restrict` gets a `window.Scope`. The table
+              has one partition column, and a run replaces the partitions holding the window's rows.
     """
 
     column: str
@@ -57,6 +62,7 @@ class Incremental:
     changed: Callable[..., ir.Table] | None = None
     restrict: Callable[..., tuple[ir.Table, ...]] | None = None
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
+    since: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

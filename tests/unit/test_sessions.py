@@ -10,13 +10,17 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from transforms.silver.sessions import (
-    events_of_persons,
+    TABLES,
+    changed_since,
+    events_since,
     identities,
     sessions,
     signed_up_anonymous_ids,
-    touched_persons,
 )
-from transforms.silver.touchpoints import persons_changed, sessions_of_persons, touchpoints
+from transforms.silver.touchpoints import touchpoints
+from transforms.window import Scope, earliest_per_value, in_window
+
+SESSIONS = next(t for t in TABLES if t.name == "silver/sessions")
 
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
 ACQUISITION = ("utm_source", "utm_medium", "utm_campaign", "referrer")
@@ -71,6 +75,11 @@ def table(rows: list[dict]) -> ir.Table:
     return ibis.memtable(pa.Table.from_pylist(rows, schema=SCHEMA))
 
 
+def sessions_of(events: ir.Table) -> ir.Table:
+    """silver/sessions built on these events and the identities they stitch."""
+    return sessions(events, identities(events))
+
+
 def run(expr: ir.Table) -> list[dict]:
     return ibis.duckdb.connect().to_pyarrow(expr).to_pylist()
 
@@ -85,7 +94,7 @@ def minutes(value: float) -> timedelta:
 
 def test_a_gap_of_exactly_30_minutes_continues_the_session_and_one_second_more_starts_one() -> None:
     rows = run(
-        sessions(
+        sessions_of(
             table(
                 [
                     event("e1", "lesson_started", minutes(600), user="u1"),
@@ -103,7 +112,7 @@ def test_a_gap_of_exactly_30_minutes_continues_the_session_and_one_second_more_s
 
 def test_a_page_view_with_utm_tags_or_a_referrer_starts_a_session() -> None:
     rows = run(
-        sessions(
+        sessions_of(
             table(
                 [
                     event("e1", "page_view", minutes(600), user="u1"),
@@ -130,7 +139,7 @@ def test_a_page_view_with_utm_tags_or_a_referrer_starts_a_session() -> None:
 
 def test_passive_events_belong_to_no_session_and_do_not_bridge_a_gap() -> None:
     rows = run(
-        sessions(
+        sessions_of(
             table(
                 [
                     event("e1", "email_delivered", minutes(180), user="u1"),
@@ -156,7 +165,7 @@ def stitched_visitor() -> list[dict]:
 
 
 def test_anonymous_visits_before_the_signup_belong_to_the_user() -> None:
-    rows = by_id(run(sessions(table(stitched_visitor()))))
+    rows = by_id(run(sessions_of(table(stitched_visitor()))))
     assert {
         key: (r["person_key"], r["user_id"], r["anonymous_id"], r["event_count"], r["channel"])
         for key, r in rows.items()
@@ -183,7 +192,7 @@ def test_an_anonymous_id_signed_up_twice_belongs_to_the_user_of_its_first_signup
         "a1": "u1",
         "a3": "u3",
     }
-    rows = by_id(run(sessions(table(events))))
+    rows = by_id(run(sessions_of(table(events))))
     assert rows["u1:e1"]["event_count"] == 2  # the page view and u1's signup; u2's signup is u2's
     assert rows["u2:s2"]["anonymous_id"] == "a1"
 
@@ -192,7 +201,7 @@ def test_sessions_are_the_same_in_any_input_order_and_named_by_person_and_landin
     events = stitched_visitor()
     shuffled = events[:]
     random.Random(3).shuffle(shuffled)
-    first, second = run(sessions(table(events))), run(sessions(table(shuffled)))
+    first, second = run(sessions_of(table(events))), run(sessions_of(table(shuffled)))
     assert sorted(first, key=lambda r: r["session_id"]) == sorted(second, key=lambda r: r["session_id"])
     assert all(r["session_id"] == f"{r['person_key']}:{r['landing_event_id']}" for r in first)
 
@@ -202,7 +211,7 @@ def test_the_session_takes_product_device_and_acquisition_of_its_first_event() -
     landing |= {"product": "documents", "device": "mobile", "utm_campaign": "spring"}
     later = event("e2", "document_requested", minutes(61), user="u1", utm_source="google", utm_medium="cpc")
     later |= {"product": "marketing", "device": "desktop"}
-    [row] = run(sessions(table([later, landing])))
+    [row] = run(sessions_of(table([later, landing])))
     assert (row["product"], row["device"], row["utm_campaign"], row["channel"], row["session_date"]) == (
         "documents",
         "mobile",
@@ -255,11 +264,20 @@ def replace(old: list[dict], rebuilt: list[dict], column: str, values: list[str]
 
 
 def sessions_after(old_events: list[dict], new_events: list[dict]) -> tuple[list[dict], list[str]]:
-    """silver/sessions built on the old events, then brought up to date incrementally with the new ones."""
+    """silver/sessions built on the old events, then brought up to date as the engine does: each person
+    a change reaches rebuilt from its point on, the rest kept."""
     everything = table(old_events + new_events)
-    values = values_of(touched_persons(bronze(new_events), everything))
-    rebuilt = run(sessions(*events_of_persons(values, everything)))
-    return replace(run(sessions(table(old_events))), rebuilt, "person_key", values), values
+    links = materialized(identities(everything))
+    before = run(sessions_of(table(old_events)))
+    built = materialized(sessions_of(table(old_events)))
+    points = ibis.duckdb.connect().to_pyarrow(
+        earliest_per_value(changed_since(bronze(new_events), everything, links, built))
+    )
+    scope = Scope(ibis.memtable(points), points)
+    rebuilt = run(sessions(*events_since(scope, everything, links)))
+    replaced = {r["session_id"] for r in run(in_window(SESSIONS, scope.table, built))}
+    after = [r for r in before if r["session_id"] not in replaced] + rebuilt
+    return after, sorted(points.column("person_key").to_pylist())
 
 
 def same_rows(left: list[dict], right: list[dict], key: str = "session_id") -> bool:
@@ -268,11 +286,11 @@ def same_rows(left: list[dict], right: list[dict], key: str = "session_id") -> b
 
 def test_a_late_signup_rewrites_the_anonymous_sessions_under_the_user() -> None:
     old, new = stitched_visitor()[:2] + stitched_visitor()[4:], stitched_visitor()[2:4]
-    before = run(sessions(table(old)))
+    before = run(sessions_of(table(old)))
     assert {r["person_key"] for r in before} == {"a1", "a2"}
     after, values = sessions_after(old, new)
     assert values == ["a1", "u1"]
-    assert same_rows(after, run(sessions(table(old + new))))
+    assert same_rows(after, run(sessions_of(table(old + new))))
     assert {r["session_id"] for r in after} == {"u1:e1", "u1:e2", "a2:e5"}
 
 
@@ -283,10 +301,10 @@ def test_a_late_signup_older_than_the_known_one_moves_the_visits_to_its_user() -
         event("e2", "lesson_started", minutes(125), user="u2"),
     ]
     new = [event("s1", "signup", minutes(70), user="u1", anon="a1")]
-    assert {r["person_key"] for r in run(sessions(table(old)))} == {"u2"}
+    assert {r["person_key"] for r in run(sessions_of(table(old)))} == {"u2"}
     after, values = sessions_after(old, new)
-    assert values == ["a1", "u1", "u2"]
-    assert same_rows(after, run(sessions(table(old + new))))
+    assert values == ["u1", "u2"]  # a1 has no session of its own: both users are rebuilt whole
+    assert same_rows(after, run(sessions_of(table(old + new))))
     assert {r["session_id"] for r in after} == {"u1:e1", "u2:s2"}
 
 
@@ -300,7 +318,7 @@ def test_a_late_anonymous_event_of_a_known_user_can_join_two_of_its_sessions() -
     new = [event("e9", "page_view", minutes(630), anon="a1")]
     after, values = sessions_after(old, new)
     assert values == ["u1"]
-    assert same_rows(after, run(sessions(table(old + new))))
+    assert same_rows(after, run(sessions_of(table(old + new))))
     assert {(r["session_id"], r["event_count"]) for r in after if r["person_key"] == "u1"} == {
         ("u1:s1", 1),
         ("u1:e1", 3),
@@ -309,7 +327,9 @@ def test_a_late_anonymous_event_of_a_known_user_can_join_two_of_its_sessions() -
 
 def test_new_passive_events_touch_no_session() -> None:
     new = [event("n1", "notification_received", minutes(30), user="u1")]
-    assert values_of(touched_persons(bronze(new), table(stitched_visitor() + new))) == []
+    after, values = sessions_after(stitched_visitor(), new)
+    assert values == []
+    assert same_rows(after, run(sessions_of(table(stitched_visitor()))))
 
 
 def crowd() -> list[dict]:
@@ -327,14 +347,33 @@ def crowd() -> list[dict]:
     ]
 
 
-def test_restricted_to_some_persons_the_sessions_are_those_of_the_full_build() -> None:
+def test_restricted_to_points_the_sessions_are_those_of_the_full_build_from_there() -> None:
     events = table(crowd())
-    full = run(sessions(events))
+    links = materialized(identities(events))
+    full = run(sessions_of(events))
     persons = sorted({r["person_key"] for r in full})
     assert persons == ["a2", "a6", "u1", "u2", "u5"]
-    for values in [[p] for p in persons] + [["u1", "u2"], ["u5", "a6", "nobody"]]:
-        local = run(sessions(*events_of_persons(values, events)))
-        assert same_rows(local, [r for r in full if r["person_key"] in values]), values
+    starts = sorted((r["started_at"], r["landing_event_id"], r["person_key"]) for r in full)
+    cases = [[(p, None, None)] for p in persons] + [[(p, at, event_id)] for at, event_id, p in starts]
+    latest = {p: (p, at, event_id) for at, event_id, p in starts}  # one point per person, its last start
+    cases.append([*latest.values(), ("nobody", None, None)])
+    for case in cases:
+        points = pa.table(
+            {
+                "person_key": [p for p, _, _ in case],
+                "started_at": pa.array([at for _, at, _ in case], pa.timestamp("us", tz="UTC")),
+                "landing_event_id": pa.array([event_id for _, _, event_id in case], pa.string()),
+            }
+        )
+        local = run(sessions(*events_since(Scope(ibis.memtable(points), points), events, links)))
+        expected = [
+            r
+            for r in full
+            for p, at, event_id in case
+            if r["person_key"] == p
+            and (at is None or (r["started_at"], r["landing_event_id"]) >= (at, event_id))
+        ]
+        assert same_rows(local, expected), case
 
 
 def test_identities_are_brought_up_to_date_from_the_anonymous_ids_of_new_signups() -> None:
@@ -349,11 +388,10 @@ def test_identities_are_brought_up_to_date_from_the_anonymous_ids_of_new_signups
     assert {r["anonymous_id"]: r["user_id"] for r in after} == {"a1": "u1", "a3": "u2", "a4": "u2"}
 
 
-def test_touchpoints_are_the_sessions_landing_on_a_page_view_and_follow_the_same_persons() -> None:
+def test_touchpoints_are_the_sessions_landing_on_a_page_view() -> None:
     events = crowd()
-    old, new = events[:2] + events[4:], events[2:4]  # a1's signup as u1 arrives late
-    full_sessions = materialized(sessions(table(events)))
-    expected = run(touchpoints(full_sessions, table(events)))
+    full_sessions = materialized(sessions_of(table(events)))
+    expected = run(touchpoints(full_sessions))
     assert {(r["touchpoint_id"], r["touch_date"], r["channel"], r["user_id"]) for r in expected} == {
         ("u1:e1", date(2026, 3, 2), "paid_social", "u1"),
         ("u1:e2", date(2026, 3, 2), "organic_search", "u1"),
@@ -362,13 +400,8 @@ def test_touchpoints_are_the_sessions_landing_on_a_page_view_and_follow_the_same
         ("u2:f3", date(2026, 3, 2), "organic_search", "u2"),
         ("a6:f8", date(2026, 3, 2), "direct", None),
     }
-    old_touchpoints = run(touchpoints(materialized(sessions(table(old))), table(old)))
-    values = values_of(persons_changed(bronze(new), full_sessions, table(events)))
-    rebuilt = run(touchpoints(*sessions_of_persons(values, full_sessions, table(events))))
-    after = replace(old_touchpoints, rebuilt, "person_key", values)
-    assert same_rows(after, expected, key="touchpoint_id")
 
 
 def test_sessions_compile_for_spark() -> None:
-    sql = ibis.to_sql(sessions(table(crowd())), dialect="pyspark")
+    sql = ibis.to_sql(sessions_of(table(crowd())), dialect="pyspark")
     assert "INTERVAL" in sql.upper()

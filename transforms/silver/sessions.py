@@ -15,6 +15,7 @@ import ibis.expr.types as ir
 
 from transforms.silver.events import PASSIVE_EVENT_TYPES
 from transforms.table import Incremental, SilverTable
+from transforms.window import Scope, at_or_after, earliest_per_value
 
 # An integer made an interval: the sqlglot in use cannot write an interval literal for DuckDB.
 SESSION_TIMEOUT = ibis.literal(30).as_interval("m")
@@ -53,12 +54,13 @@ def _acquired(events: ir.Table) -> ir.BooleanValue:
     return (events.event_type == "page_view") & ibis.or_(*tagged)
 
 
-def sessions(events: ir.Table) -> ir.Table:
+def sessions(events: ir.Table, links: ir.Table) -> ir.Table:
+    """The sessions of the events' persons; `links` is silver/identities (every stitch, of all events)."""
     # touchpoints.py reads this module's tables, so the channel rule is imported when a build runs.
     from transforms.silver.touchpoints import classify_channel
 
     acted = events.filter(~events.event_type.isin(PASSIVE_EVENT_TYPES))
-    keyed = with_person(acted, identities(events)).filter(lambda t: t.person_key.notnull())
+    keyed = with_person(acted, links).filter(lambda t: t.person_key.notnull())
     order = [keyed.occurred_at, keyed.event_id]
     previous_at = keyed.occurred_at.lag().over(group_by=keyed.person_key, order_by=order)
     starts = keyed.mutate(
@@ -99,25 +101,63 @@ def signed_up_anonymous_ids(new_rows: ir.Table, events: ir.Table) -> ir.Table:
     return _signups(new_rows).select("anonymous_id").distinct()
 
 
-def touched_persons(new_rows: ir.Table, events: ir.Table) -> ir.Table:
-    """The persons whose sessions new events change (person_key): the person of each new event, and for
-    a new signup its anonymous id and every user that id ever signed up as. The anonymous id's sessions
-    move to a user, and a late signup older than the known one moves them from one user to another."""
-    new = new_rows.select("event_type", "user_id", "anonymous_id")
-    acted = new.filter(~new.event_type.isin(PASSIVE_EVENT_TYPES))
-    own = with_person(acted, identities(events)).select("person_key")
-    new_signups = _signups(new)
-    anonymous = new_signups.select(person_key="anonymous_id")
-    all_signups = _signups(events)
-    linked = all_signups.semi_join(new_signups, "anonymous_id").select(person_key="user_id")
-    persons = ibis.union(own, anonymous, linked, distinct=True)
-    return persons.filter(persons.person_key.notnull())
+def changed_since(new_rows: ir.Table, events: ir.Table, links: ir.Table, built: ir.Table) -> ir.Table:
+    """Per person whose sessions new events change, the start (started_at, landing_event_id) of the
+    first session that changes; null rebuilds all the person's sessions.
+
+    A new event at t can only join sessions that end at t - 30 minutes or later, and every later session
+    of the person ends later still: those are rebuilt from the earliest one's start (or from the event,
+    when it opens a session of its own). A new signup moves its anonymous id's sessions to the user,
+    from the first of them.
+    """
+    new = new_rows.select("event_id", "event_type", "occurred_at", "user_id", "anonymous_id")
+    acted = with_person(new.filter(~new.event_type.isin(PASSIVE_EVENT_TYPES)), links)
+    own = _points(acted.filter(acted.person_key.notnull()), "person_key", "occurred_at", "event_id")
+    new_signups = _signups(new).select("anonymous_id").distinct()
+    anonymous = built.semi_join(new_signups, built.person_key == new_signups.anonymous_id)
+    anonymous = _points(anonymous, "person_key", "started_at", "landing_event_id")
+    to_user = _points(
+        anonymous.inner_join(links, anonymous.person_key == links.anonymous_id),
+        "user_id",
+        "started_at",
+        "landing_event_id",
+    )
+    # An anonymous id signed up as several users: its visits may change hands, so every one of those
+    # users has all its sessions rebuilt (rare: a late signup older than the known one).
+    users = (
+        _signups(events).semi_join(new_signups, "anonymous_id").select("anonymous_id", "user_id").distinct()
+    )
+    shared = (
+        users.group_by("anonymous_id").aggregate(_users=users.user_id.count()).filter(lambda t: t._users > 1)
+    )
+    from_user = _points(users.semi_join(shared, "anonymous_id"), "user_id", None, None)
+    points = earliest_per_value(ibis.union(own, anonymous, to_user, from_user))
+    reached = built.inner_join(
+        points.rename(_point_at="started_at", _point_id="landing_event_id"), "person_key"
+    )
+    reached = reached.filter(reached.ended_at >= reached._point_at - SESSION_TIMEOUT)
+    return ibis.union(points, _points(reached, "person_key", "started_at", "landing_event_id"))
 
 
-def events_of_persons(values: list, events: ir.Table) -> tuple[ir.Table]:
-    """Every event, of all time, of the persons in `values`: their sessions are then rebuilt whole."""
-    keyed = with_person(events, identities(events))
-    return (keyed.filter(keyed.person_key.isin(values)).select(*events.columns),)
+def _points(rows: ir.Table, person: str, at: str | None, event_id: str | None) -> ir.Table:
+    """(person_key, started_at, landing_event_id) rows, one type whatever they come from."""
+    return rows.select(
+        person_key=rows[person].cast("string"),
+        started_at=(rows[at] if at else ibis.null()).cast("timestamp('UTC')"),
+        landing_event_id=(rows[event_id] if event_id else ibis.null()).cast("string"),
+    )
+
+
+def events_since(scope: Scope, events: ir.Table, links: ir.Table) -> tuple[ir.Table, ir.Table]:
+    """The events of each scope person from its point on (all of them for a null point)."""
+    earliest = scope.earliest()
+    if earliest is not None:  # a literal bound, so that only the partitions from that day on are read
+        events = events.filter(events.event_date >= earliest.date())
+    keyed = with_person(events, links)
+    points = scope.table.rename(_point_at="started_at", _point_id="landing_event_id")
+    joined = keyed.inner_join(points, "person_key")
+    since = at_or_after([joined.occurred_at, joined.event_id], [joined._point_at, joined._point_id])
+    return joined.filter(since).select(*events.columns), links
 
 
 TABLES = (
@@ -137,13 +177,19 @@ TABLES = (
     ),
     SilverTable(
         "silver/sessions",
-        ("silver/events",),
+        ("silver/events", "silver/identities"),
         sessions,
+        partition_by=("session_date",),
         description="Visits: a person's events without a gap over 30 minutes, with the landing's channel.",
         keys=("session_id",),
-        # A person's sessions depend only on that person's events (all time, stitched identity included).
+        # A person's sessions depend only on that person's events (stitched identity included), and a
+        # change reaches only the sessions from the one it can join on: those are rebuilt.
         incremental=Incremental(
-            "person_key", driver="bronze/events", changed=touched_persons, restrict=events_of_persons
+            "person_key",
+            driver="bronze/events",
+            changed=changed_since,
+            restrict=events_since,
+            since=("started_at", "landing_event_id"),
         ),
     ),
 )

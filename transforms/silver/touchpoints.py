@@ -5,7 +5,6 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-from transforms.silver.sessions import touched_persons
 from transforms.table import Incremental, SilverTable
 
 CHANNELS = ("paid_search", "paid_social", "email", "affiliate", "organic_search", "referral", "direct")
@@ -35,13 +34,12 @@ def classify_channel(
     )
 
 
-def touchpoints(sessions: ir.Table, _events: ir.Table) -> ir.Table:
+def touchpoints(sessions: ir.Table) -> ir.Table:
     """Visits, each with the channel of its landing page view.
 
     A session that opens on a product event (the app used without a landing page) is not a touchpoint:
     the data contract makes a page view the landing of a visit, one touchpoint per visit, and the
-    simulator's ground truth counts exactly those. `_events` is an input only so that an incremental run
-    can find the persons a change touches (see `touched_persons`).
+    simulator's ground truth counts exactly those.
     """
     visits = sessions.filter(sessions.landing_event_type == "page_view")
     return visits.select(
@@ -59,25 +57,15 @@ def touchpoints(sessions: ir.Table, _events: ir.Table) -> ir.Table:
     )
 
 
-def persons_changed(new_rows: ir.Table, _sessions: ir.Table, events: ir.Table) -> ir.Table:
-    return touched_persons(new_rows, events)
-
-
-def sessions_of_persons(values: list, sessions: ir.Table, events: ir.Table) -> tuple[ir.Table, ir.Table]:
-    return sessions.filter(sessions.person_key.isin(values)), events
-
-
 TABLES = (
     SilverTable(
         "silver/touchpoints",
-        ("silver/sessions", "silver/events"),
+        ("silver/sessions",),
         touchpoints,
+        partition_by=("touch_date",),
         description="Visits (sessions landing on a page view) with the channel from UTM and referrer.",
         keys=("touchpoint_id",),
-        # A touchpoint is one session of its person: the persons whose sessions changed are rebuilt. The
-        # stitch that says which persons those are needs every signup, hence silver/events as an input.
-        incremental=Incremental(
-            "person_key", driver="bronze/events", changed=persons_changed, restrict=sessions_of_persons
-        ),
+        # A touchpoint is one session, on its day: the days whose sessions were rewritten are rebuilt.
+        incremental=Incremental("touch_date", filters={"silver/sessions": "session_date"}),
     ),
 )

@@ -1,0 +1,76 @@
+"""Incremental runs that rebuild each scope value's rows only from a point on (`Incremental.since`).
+
+A person's sessions before the earliest one a change can reach stay as they are: the run rebuilds, per
+scope value, the rows at or after a point (a tuple of the `since` columns, compared in order, as the
+rows are ordered), and keeps the rest. The table is partitioned, so that the write replaces only the
+partitions holding rows of the window: their kept rows and the rebuilt ones, in one commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.table import SilverTable
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The scope values of a windowed run and the point of each (null: every row of the value)."""
+
+    table: ir.Table  # the scope column and the `since` columns
+    rows: pa.Table  # the same rows, for the bounds a restriction needs as literals
+
+    def earliest(self) -> Any | None:
+        """The earliest point's first column: every rebuilt row is at or after it (None: unbounded)."""
+        first = self.rows.column(1)
+        if first.null_count or not len(first):
+            return None
+        return pc.min(first).as_py()
+
+
+def at_or_after(columns: list[ir.Value], points: list[ir.Value]) -> ir.BooleanValue:
+    """(columns) >= (points) in lexicographic order; a null point is before everything."""
+    head, point = columns[0], points[0]
+    if len(columns) == 1:
+        after = head >= point
+    else:
+        after = (head > point) | ((head == point) & at_or_after(columns[1:], points[1:]))
+    return point.isnull() | after
+
+
+def earliest_per_value(candidates: ir.Table) -> ir.Table:
+    """The earliest point of each scope value (the first column), a null point first."""
+    value, *since = candidates.columns
+    first = ibis.row_number().over(
+        group_by=candidates[value], order_by=[ibis.asc(candidates[c], nulls_first=True) for c in since]
+    )
+    return candidates.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
+
+
+def in_window(table: SilverTable, scope: ir.Table, built: ir.Table) -> ir.Table:
+    """The rows of `built` that a windowed run replaces: of a scope value, those at or after its point."""
+    spec = table.incremental
+    points = scope.rename({f"_since_{name}": name for name in spec.since})
+    joined = built.inner_join(points, spec.column)
+    inside = at_or_after([joined[name] for name in spec.since], [joined[f"_since_{n}"] for n in spec.since])
+    return joined.filter(inside).select(*built.columns)
+
+
+def kept_rows(table: SilverTable, built: ir.Table, partitions: list[Any], window: ir.Table) -> ir.Table:
+    """The rows of those partitions that stay: every one outside the window."""
+    column = partition_column(table)
+    keys = list(table.keys)
+    in_partitions = built.filter(built[column].isin(partitions)) if partitions else built.limit(0)
+    return in_partitions.anti_join(window.select(*keys), keys)
+
+
+def partition_column(table: SilverTable) -> str:
+    if len(table.partition_by) != 1:
+        raise ValueError(f"{table.name}: a windowed incremental table needs one partition column")
+    return table.partition_by[0]
