@@ -447,6 +447,21 @@ STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://example-bucket/lake/silver/sessions/_symlink_format_manifest/';
 
+DROP TABLE IF EXISTS "silver"."signups";
+CREATE EXTERNAL TABLE "silver"."signups" (
+    "event_id" VARCHAR(65535),
+    "event_type" VARCHAR(65535),
+    "product" VARCHAR(65535),
+    "occurred_at" TIMESTAMP,
+    "event_date" DATE,
+    "user_id" VARCHAR(65535),
+    "anonymous_id" VARCHAR(65535)
+)
+ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
+STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://example-bucket/lake/silver/signups/_symlink_format_manifest/';
+
 DROP TABLE IF EXISTS "silver"."subscription_discounts";
 CREATE EXTERNAL TABLE "silver"."subscription_discounts" (
     "id" VARCHAR(65535),

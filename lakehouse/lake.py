@@ -126,10 +126,12 @@ class DeltaRsLake:
         *,
         app_id: str | None = None,
         partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
     ) -> Commit:
-        """Append; with an app_id, at most once (a replay of the same id is skipped)."""
+        """Append; with an app_id, at most once (a replay of the same id is skipped); `processed` records
+        the input versions the rows were built from."""
         if app_id is None:
-            return self._write(table, data, mode="append", partition_by=partition_by)
+            return self._write(table, data, mode="append", partition_by=partition_by, processed=processed)
         keyed = data.append_column("_app_id", pa.repeat(pa.scalar(app_id), data.num_rows))
         commit = self.append_batches(table, keyed, "_app_id", [app_id], partition_by=partition_by)
         return commit
@@ -269,7 +271,12 @@ class DeltaRsLake:
                 merger = merger.when_not_matched_by_source_delete(in_predicate(f"target.{column}", values))
             merger.execute()
 
+        before = self.version(table)
         _retry_on_conflict(commit)
+        if self.version(table) == before and processed is not None:
+            # delta-rs commits nothing for a MERGE that changes no row: progress is recorded alone, so
+            # that the tables built from this one do not wait for a version it never writes.
+            self.replace(table, self.schema(table).empty_table(), keys[0], [], processed=processed)
         return Commit(table, self.version(table), data.num_rows)
 
     def rewritten_since(self, table: str, version: int) -> bool:

@@ -68,13 +68,14 @@ class DeltaSparkLake:
         *,
         app_id: str | None = None,
         partition_by: list[str] | None = None,
+        processed: Mapping[str, int | None] | None = None,
     ) -> Commit:
         """Append; with an app_id, at most once: Delta itself skips an application transaction it has.
 
         The app id is recorded as version 1, as DeltaRsLake records it, so the two see each other's.
         """
         before = self.version(table)
-        options = {"mergeSchema": "true"}
+        options = {"mergeSchema": "true"} | _user_metadata(processed)
         if app_id is not None:
             options |= {"txnAppId": app_id, "txnVersion": "1"}
         self._write(table, data, "append", partition_by, options)

@@ -145,6 +145,12 @@ class DuckDBEngine:
             return SilverRun(table.name, "full", todo.reason, commit, result)
         if table.incremental.since:
             return self._run_window(table, todo, inputs)
+        if table.incremental.appends:
+            built = self._view(table.name, self.lake.version(table.name))
+            result = con.to_pyarrow(unseen(table, todo, inputs, built, self._memtable))
+            commit = self.lake.append(table.name, result, partition_by=partition_by, processed=todo.processed)
+            days = len(scope_of(todo, table))
+            return SilverRun(table.name, "incremental", todo.reason, commit, result, days)
         values = touched_values(
             table,
             todo,
@@ -332,17 +338,24 @@ class SparkEngine:
         with self._inputs(table) as (con, inputs):
             try:
                 with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                    if spec.since:
+                    if spec.appends:
+                        frame = self.lake.spark.sql(
+                            con.compile(unseen(table, todo, inputs, built, memtable))
+                        ).cache()
+                    elif spec.since:
                         points = window_points(table, todo, inputs, built, memtable, con.to_pyarrow)
                         partitions, frame = self._window(con, table, points, inputs, built, memtable)
                     else:
                         values = touched_values(table, todo, inputs, lambda: built, memtable, con.to_pyarrow)
-                if not spec.since:
+                if not spec.since and not spec.appends:
                     restricted = restrict(table, values, inputs, memtable)
                     frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
             finally:
                 for view in views:
                     self.lake.spark.catalog.dropTempView(view)
+        if spec.appends:
+            commit = self.lake.append(table.name, frame, partition_by=partition_by, processed=todo.processed)
+            return SilverRun(table.name, "incremental", todo.reason, commit, None, len(scope_of(todo, table)))
         if spec.since:
             commit = self.lake.replace(
                 table.name, frame, partition_column(table), partitions, processed=todo.processed
@@ -404,6 +417,33 @@ def touched_values(
     return _distinct(execute(_union(touched)))
 
 
+def scope_of(todo: Plan, table: SilverTable) -> list[Any]:
+    """The scope values (partitions) of the driver's new rows."""
+    column = table.filters.get(table.driver, table.incremental.column)
+    return _distinct(pa.table([pc.unique(todo.new_rows[column])], names=[column]))
+
+
+def unseen(
+    table: SilverTable,
+    todo: Plan,
+    inputs: list[ir.Table],
+    built: ir.Table,
+    memtable: Callable[[pa.Table], ir.Table],
+) -> ir.Table:
+    """The rows an appending table gains: built from the driver's new rows alone, without those whose
+    keys the table holds already (looked up in the partitions of the new rows only)."""
+    if todo.lookup_changes or table.incremental.changed is not None:
+        raise ValueError(f"{table.name}: an appending table has neither lookups nor `changed`")
+    arguments = list(inputs)
+    arguments[table.inputs.index(table.driver)] = memtable(todo.new_rows)
+    rows = table.build(*arguments)
+    keys = list(table.keys)
+    column = table.incremental.column
+    # On a partition column the filter prunes the table to the new rows' partitions.
+    held = built.filter(built[column].isin(scope_of(todo, table))).select(*keys)
+    return rows.anti_join(held, keys)
+
+
 def window_points(
     table: SilverTable,
     todo: Plan,
@@ -415,7 +455,8 @@ def window_points(
     """The scope values of a windowed run, each with the point its rows are rebuilt from."""
     if todo.lookup_changes:
         raise ValueError(f"{table.name}: a windowed incremental table cannot have lookups")
-    candidates = table.incremental.changed(memtable(todo.new_rows), *inputs, built)
+    new = Scope(memtable(todo.new_rows), todo.new_rows)
+    candidates = table.incremental.changed(new, *inputs, built)
     return execute(earliest_per_value(candidates))
 
 

@@ -135,6 +135,6 @@ def _added_rows(lake: DeltaRsLake, table: str, since: int, until: int, columns: 
 
 
 def _driver_columns(lake: DeltaRsLake, table: SilverTable) -> list[str]:
-    if table.incremental is not None and table.incremental.changed is None:
+    if table.incremental is not None and table.incremental.changed is None and not table.incremental.appends:
         return [table.filters.get(table.driver, table.incremental.column)]
     return lake.schema(table.driver).names

@@ -49,9 +49,14 @@ class Incremental:
     lookups:  input name -> `Lookup`, for the inputs read whole. When a lookup changes, the rows built
               from its changed values are rebuilt too; a lookup that changes without a declared `Lookup`
               makes the run a full build (always correct, never cheap).
+    appends:  the table only grows: the function runs on the driver's new rows alone, and the rows it
+              gives whose keys the table already holds (in the partitions of the scope values, the
+              scope column being the partition column) are left out, so the rows built first stay
+              (events: the first copy received wins). Written by append.
     since:    output columns ordering a scope value's rows (a person's sessions by start): a run then
               rebuilds each value's rows only from a point on (transforms/window.py). `changed` is
-              called with the table as built last and returns the scope column and these columns, the
+              called with the new rows as a `window.Scope` (for literal bounds) and, after the inputs,
+              the table as built last; it returns the scope column and these columns, the
               point of each value (null: all its rows); `restrict` gets a `window.Scope`. The table
               has one partition column, and a run replaces the partitions holding the window's rows.
     """
@@ -62,6 +67,7 @@ class Incremental:
     changed: Callable[..., ir.Table] | None = None
     restrict: Callable[..., tuple[ir.Table, ...]] | None = None
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
+    appends: bool = False
     since: tuple[str, ...] = ()
 
 

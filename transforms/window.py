@@ -21,17 +21,23 @@ from transforms.table import SilverTable
 
 @dataclass(frozen=True)
 class Scope:
-    """The scope values of a windowed run and the point of each (null: every row of the value)."""
+    """Rows as an Ibis table and as Arrow, for the bounds a query needs as literals: the scope values of
+    a windowed run with the point of each (null: every row of the value), or the driver's new rows."""
 
-    table: ir.Table  # the scope column and the `since` columns
-    rows: pa.Table  # the same rows, for the bounds a restriction needs as literals
+    table: ir.Table
+    rows: pa.Table
 
     def earliest(self) -> Any | None:
         """The earliest point's first column: every rebuilt row is at or after it (None: unbounded)."""
-        first = self.rows.column(1)
-        if first.null_count or not len(first):
+        return self.least(self.rows.column_names[1])
+
+    def least(self, column: str) -> Any | None:
+        """The least value of a column, as a literal for a bound that prunes partitions and files
+        (None when a value is null, or there are no rows)."""
+        values = self.rows.column(column)
+        if values.null_count or not len(values):
             return None
-        return pc.min(first).as_py()
+        return pc.min(values).as_py()
 
 
 def at_or_after(columns: list[ir.Value], points: list[ir.Value]) -> ir.BooleanValue:

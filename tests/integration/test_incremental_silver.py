@@ -110,8 +110,26 @@ def test_incremental_runs_equal_a_full_rebuild(advanced) -> None:
 def test_an_incremental_day_rebuilt_only_the_days_it_touched(advanced) -> None:
     settings, _ = advanced
     lake = DeltaRsLake(settings.lake_uri, settings.storage_options())
-    replaced = [entry for entry in lake.history("silver/events") if entry.get("operation") == "WRITE"]
-    assert replaced, "silver/events was never written"
+    history = lake.history("silver/lesson_progress")
+    replaced = [entry for entry in history if entry.get("operation") == "WRITE"]
+    assert replaced, "silver/lesson_progress was never written"
     partial = [entry for entry in replaced if "predicate" in entry.get("operationParameters", {})]
     assert partial, "no incremental run replaced only some days"
     assert all("event_date" in entry["operationParameters"]["predicate"] for entry in partial)
+    for table, column in (("silver/sessions", "session_date"), ("silver/touchpoints", "touch_date")):
+        writes = [
+            entry["operationParameters"] for entry in lake.history(table) if entry.get("operation") == "WRITE"
+        ]
+        days = [parameters["predicate"] for parameters in writes if parameters.get("predicate")]
+        assert days and all(column in predicate or predicate == "false" for predicate in days), table
+
+
+def test_new_events_are_appended_each_event_id_once(advanced) -> None:
+    settings, _ = advanced
+    lake = DeltaRsLake(settings.lake_uri, settings.storage_options())
+    writes = [entry for entry in lake.history("silver/events") if entry.get("operation") == "WRITE"]
+    # Full builds overwrite (the first one; another test rebuilds everything), incremental runs append.
+    assert "Append" in [entry["operationParameters"]["mode"] for entry in writes]
+    assert not [entry for entry in writes if entry["operationParameters"].get("predicate")]
+    events = lake.read("silver/events", columns=["event_id", "_batch_id"])
+    assert events.num_rows == len(set(events.column("event_id").to_pylist()))

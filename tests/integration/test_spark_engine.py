@@ -358,10 +358,12 @@ def test_spark_standalone_cluster_builds_the_same_silver(bronze, duckdb_silver, 
     _assert_same_silver(duckdb_silver, engine.lake.root)
 
 
-# Each incremental mechanism once: partition replace, person-scoped MERGE with stitching, id-scoped MERGE,
-# lookups by date (FX, as of) and by id (lessons); with the tables they read.
+# Each incremental mechanism once: appends (events, signups), windowed sessions with stitching, partition
+# replace driven by another table's days (touchpoints, lesson progress), id-scoped MERGE, lookups by date
+# (FX, as of) and by id (lessons); with the tables they read.
 INCREMENTAL = (
     "silver/events",
+    "silver/signups",
     "silver/identities",
     "silver/sessions",
     "silver/touchpoints",

@@ -226,7 +226,7 @@ def test_the_session_takes_product_device_and_acquisition_of_its_first_event() -
     )
 
 
-def bronze(rows: list[dict]) -> ir.Table:
+def bronze(rows: list[dict]) -> Scope:
     """New bronze/events rows: the envelope with its context still JSON, as the driver hands them over."""
     envelope = [
         {
@@ -246,7 +246,8 @@ def bronze(rows: list[dict]) -> ir.Table:
     schema = pa.schema(
         [SCHEMA.field(name) if name in SCHEMA.names else (name, pa.string()) for name in envelope[0]]
     )
-    return ibis.memtable(pa.Table.from_pylist(envelope, schema=schema))
+    rows = pa.Table.from_pylist(envelope, schema=schema)
+    return Scope(ibis.memtable(rows), rows)
 
 
 def materialized(expr: ir.Table) -> ir.Table:
@@ -380,7 +381,7 @@ def test_identities_are_brought_up_to_date_from_the_anonymous_ids_of_new_signups
     events = crowd()
     old, new = events[:-4], events[-4:]  # u5's signup from a1 arrives late but changes nothing
     everything = table(events)
-    values = values_of(signed_up_anonymous_ids(bronze(new), everything))
+    values = values_of(signed_up_anonymous_ids(bronze(new).table, everything))
     assert values == ["a1"]
     restricted = everything.filter(everything.anonymous_id.isin(values))
     after = replace(run(identities(table(old))), run(identities(restricted)), "anonymous_id", values)

@@ -241,6 +241,11 @@ SUITES: dict[str, tuple[Check, ...]] = {
         NotNull("event_date"),
         NotNull("is_active"),
     ),
+    "silver/signups": (
+        NotNull("occurred_at"),
+        NotNull("event_date"),
+        Accepted("product", PRODUCTS),
+    ),
     "silver/identities": (
         NotNull("user_id"),
         NotNull("stitched_at"),

@@ -45,7 +45,9 @@ TABLES = (
         partition_by=("event_date",),
         description="Events of the three products, one row per event_id (first copy received wins).",
         keys=("event_id",),
-        # A re-sent or late event lands in the partition of its own day: only those days are rebuilt.
-        incremental=Incremental("event_date"),
+        # Events only arrive: the new bronze rows are conformed alone, and an event_id the day already
+        # holds keeps its first copy (bronze commits in the order it receives). Late events land in
+        # the partition of their own day.
+        incremental=Incremental("event_date", appends=True),
     ),
 )

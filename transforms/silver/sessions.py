@@ -10,6 +10,8 @@ or a referrer (a new campaign click is a new visit, as web analytics count it). 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import ibis
 import ibis.expr.types as ir
 
@@ -19,6 +21,7 @@ from transforms.window import Scope, at_or_after, earliest_per_value
 
 # An integer made an interval: the sqlglot in use cannot write an interval literal for DuckDB.
 SESSION_TIMEOUT = ibis.literal(30).as_interval("m")
+SESSION_TIMEOUT_PY = timedelta(minutes=30)
 ACQUISITION_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
 
 
@@ -28,8 +31,19 @@ def _signups(events: ir.Table) -> ir.Table:
     )
 
 
+def signups(bronze: ir.Table) -> ir.Table:
+    """Every signup event, conformed as silver/events has it (first copy received)."""
+    from transforms.silver.events import conform_events
+
+    events = conform_events(bronze)
+    return events.filter(events.event_type == "signup").select(
+        "event_id", "event_type", "product", "occurred_at", "event_date", "user_id", "anonymous_id"
+    )
+
+
 def identities(events: ir.Table) -> ir.Table:
-    """Each anonymous id that signed up, with the user of its first signup (earliest, then event_id)."""
+    """Each anonymous id that signed up, with the user of its first signup (earliest, then event_id);
+    `events` is silver/signups, or any events table (only its signups count)."""
     signups = _signups(events)
     first = ibis.row_number().over(
         group_by=signups.anonymous_id, order_by=[signups.occurred_at, signups.event_id]
@@ -101,7 +115,7 @@ def signed_up_anonymous_ids(new_rows: ir.Table, events: ir.Table) -> ir.Table:
     return _signups(new_rows).select("anonymous_id").distinct()
 
 
-def changed_since(new_rows: ir.Table, events: ir.Table, links: ir.Table, built: ir.Table) -> ir.Table:
+def changed_since(new: Scope, events: ir.Table, links: ir.Table, built: ir.Table) -> ir.Table:
     """Per person whose sessions new events change, the start (started_at, landing_event_id) of the
     first session that changes; null rebuilds all the person's sessions.
 
@@ -110,10 +124,10 @@ def changed_since(new_rows: ir.Table, events: ir.Table, links: ir.Table, built: 
     when it opens a session of its own). A new signup moves its anonymous id's sessions to the user,
     from the first of them.
     """
-    new = new_rows.select("event_id", "event_type", "occurred_at", "user_id", "anonymous_id")
-    acted = with_person(new.filter(~new.event_type.isin(PASSIVE_EVENT_TYPES)), links)
+    new_rows = new.table.select("event_id", "event_type", "occurred_at", "user_id", "anonymous_id")
+    acted = with_person(new_rows.filter(~new_rows.event_type.isin(PASSIVE_EVENT_TYPES)), links)
     own = _points(acted.filter(acted.person_key.notnull()), "person_key", "occurred_at", "event_id")
-    new_signups = _signups(new).select("anonymous_id").distinct()
+    new_signups = _signups(new_rows).select("anonymous_id").distinct()
     anonymous = built.semi_join(new_signups, built.person_key == new_signups.anonymous_id)
     anonymous = _points(anonymous, "person_key", "started_at", "landing_event_id")
     to_user = _points(
@@ -122,21 +136,41 @@ def changed_since(new_rows: ir.Table, events: ir.Table, links: ir.Table, built: 
         "started_at",
         "landing_event_id",
     )
-    # An anonymous id signed up as several users: its visits may change hands, so every one of those
-    # users has all its sessions rebuilt (rare: a late signup older than the known one).
-    users = (
-        _signups(events).semi_join(new_signups, "anonymous_id").select("anonymous_id", "user_id").distinct()
-    )
-    shared = (
-        users.group_by("anonymous_id").aggregate(_users=users.user_id.count()).filter(lambda t: t._users > 1)
-    )
-    from_user = _points(users.semi_join(shared, "anonymous_id"), "user_id", None, None)
-    points = earliest_per_value(ibis.union(own, anonymous, to_user, from_user))
-    reached = built.inner_join(
-        points.rename(_point_at="started_at", _point_id="landing_event_id"), "person_key"
-    )
+    points = earliest_per_value(ibis.union(own, anonymous, to_user))
+    # A person's point is at its earliest new event, or, for a newly stitched user, at the anonymous
+    # id's first session: the sessions reached from a new event end at most 30 minutes before the
+    # earliest new event, so only the files holding such sessions are read for them.
+    earliest = new.least("occurred_at")
+    recent = built if earliest is None else built.filter(built.ended_at >= earliest - SESSION_TIMEOUT_PY)
+    reached = ibis.union(_reached(points, recent), _reached(points.semi_join(to_user, "person_key"), built))
+    return ibis.union(own, anonymous, to_user, _moved(new, events), reached)
+
+
+def _reached(points: ir.Table, built: ir.Table) -> ir.Table:
+    """The built sessions of each person that end 30 minutes before its point or later."""
+    named = points.rename(_point_at="started_at", _point_id="landing_event_id")
+    reached = built.inner_join(named, "person_key")
     reached = reached.filter(reached.ended_at >= reached._point_at - SESSION_TIMEOUT)
-    return ibis.union(points, _points(reached, "person_key", "started_at", "landing_event_id"))
+    return _points(reached, "person_key", "started_at", "landing_event_id")
+
+
+def _moved(new: Scope, events: ir.Table) -> ir.Table:
+    """Null points for the users an anonymous id's visits may move between.
+
+    A new signup later than the anonymous id's known first one changes no stitch (its own event is a
+    point already). One earlier than the known one moves the id's visits from the user of the later
+    signup to its own user: both are rebuilt whole. Such a later signup is on or after the new one's
+    day, so only those days are read.
+    """
+    new_rows = new.table
+    new_signups = _signups(new_rows).select("anonymous_id").distinct()
+    first_day = new.least("event_date")
+    recent = events.filter(events.event_date >= first_day) if first_day is not None else events
+    signups = _signups(recent).semi_join(new_signups, "anonymous_id")
+    users = signups.select("anonymous_id", "user_id").distinct()
+    counted = users.group_by("anonymous_id").aggregate(_users=users.user_id.count())
+    shared = counted.filter(counted._users > 1)
+    return _points(users.semi_join(shared, "anonymous_id"), "user_id", None, None)
 
 
 def _points(rows: ir.Table, person: str, at: str | None, event_id: str | None) -> ir.Table:
@@ -162,8 +196,17 @@ def events_since(scope: Scope, events: ir.Table, links: ir.Table) -> tuple[ir.Ta
 
 TABLES = (
     SilverTable(
+        "silver/signups",
+        ("bronze/events",),
+        signups,
+        description="Signup events (a few per thousand events), for identity stitching to read quickly.",
+        keys=("event_id",),
+        # Like silver/events, signups only arrive: the new bronze rows are conformed alone.
+        incremental=Incremental("event_date", appends=True),
+    ),
+    SilverTable(
         "silver/identities",
-        ("silver/events",),
+        ("silver/signups",),
         identities,
         description="Anonymous ids stitched to the user of their first signup.",
         keys=("anonymous_id",),
@@ -171,7 +214,7 @@ TABLES = (
         incremental=Incremental(
             "anonymous_id",
             driver="bronze/events",
-            filters={"silver/events": "anonymous_id"},
+            filters={"silver/signups": "anonymous_id"},
             changed=signed_up_anonymous_ids,
         ),
     ),
