@@ -178,7 +178,7 @@ class DuckDBEngine:
         if rows.num_rows:
             scope = Scope(self._memtable(rows), rows)
             result = con.to_pyarrow(table.build(*table.incremental.restrict(scope, *inputs)))
-            window = in_window(table, scope.table, built)
+            window = in_window(table, scope, built)
             partitions = sorted(
                 set(_distinct(con.to_pyarrow(window.select(column).distinct())))
                 | set(_distinct(pa.table([pc.unique(result[column])], names=[column])))
@@ -380,7 +380,7 @@ class SparkEngine:
         column = partition_column(table)
         scope = Scope(memtable(points), points)
         result = spark.sql(con.compile(table.build(*table.incremental.restrict(scope, *inputs)))).cache()
-        window = in_window(table, scope.table, built)
+        window = in_window(table, scope, built)
         partitions = sorted(
             set(_distinct(con.to_pyarrow(window.select(column).distinct())))
             | {row[0] for row in result.select(column).distinct().collect() if row[0] is not None}

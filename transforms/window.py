@@ -59,10 +59,13 @@ def earliest_per_value(candidates: ir.Table) -> ir.Table:
     return candidates.mutate(_first=first).filter(lambda t: t._first == 0).drop("_first")
 
 
-def in_window(table: SilverTable, scope: ir.Table, built: ir.Table) -> ir.Table:
+def in_window(table: SilverTable, scope: Scope, built: ir.Table) -> ir.Table:
     """The rows of `built` that a windowed run replaces: of a scope value, those at or after its point."""
     spec = table.incremental
-    points = scope.rename({f"_since_{name}": name for name in spec.since})
+    earliest = scope.earliest()
+    if earliest is not None:  # a literal: files whose rows all start earlier are skipped by their stats
+        built = built.filter(built[spec.since[0]] >= earliest)
+    points = scope.table.rename({f"_since_{name}": name for name in spec.since})
     joined = built.inner_join(points, spec.column)
     inside = at_or_after([joined[name] for name in spec.since], [joined[f"_since_{n}"] for n in spec.since])
     return joined.filter(inside).select(*built.columns)

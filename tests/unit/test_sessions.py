@@ -276,7 +276,7 @@ def sessions_after(old_events: list[dict], new_events: list[dict]) -> tuple[list
     )
     scope = Scope(ibis.memtable(points), points)
     rebuilt = run(sessions(*events_since(scope, everything, links)))
-    replaced = {r["session_id"] for r in run(in_window(SESSIONS, scope.table, built))}
+    replaced = {r["session_id"] for r in run(in_window(SESSIONS, scope, built))}
     after = [r for r in before if r["session_id"] not in replaced] + rebuilt
     return after, sorted(points.column("person_key").to_pylist())
 
