@@ -19,6 +19,7 @@ from pathlib import Path
 from benchmarks.dashboard_steps import benchmark as dashboard_benchmark
 from benchmarks.dashboard_steps import report_lines as dashboard_lines
 from benchmarks.measure import machine, run_step
+from transforms.registry import SILVER_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 ENGINES = ("duckdb", "spark")
@@ -135,9 +136,10 @@ def _silver_lines(builds: list[dict]) -> list[str]:
         "## Silver full build: DuckDB engine vs Spark engine",
         "",
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-        "Every silver table (31, in dependency order) rebuilt in full from the same bronze, simulated and "
-        "ingested first; one process per build, the engines alternating, best of the repetitions. Spark "
-        "runs on `local[*]` with an 8 GiB driver and its time includes starting the session (shown apart).",
+        f"Every silver table ({len(SILVER_TABLES)}, in dependency order) rebuilt in full from the same "
+        "bronze, simulated and ingested first; one process per build, the engines alternating, best of the "
+        "repetitions. Spark runs on `local[*]` with an 8 GiB driver and its time includes starting the "
+        "session (shown apart).",
         "",
         "| scale | bronze events | silver events | DuckDB s | DuckDB peak | Spark s (start-up) | Spark peak "
         "| Spark / DuckDB |",
