@@ -26,7 +26,8 @@ from lakehouse.duckdb_delta import load_delta
 from lakehouse.lake import Commit, DeltaRsLake
 from transforms.incremental import Mode, Plan, plan
 from transforms.table import SilverTable
-from transforms.window import Scope, earliest_per_value, in_window, kept_rows, partition_column
+from transforms.window import Scope, in_window, kept_rows, partition_column
+from transforms.window import window_points as points_of
 
 if TYPE_CHECKING:
     from ibis.backends import BaseBackend
@@ -456,8 +457,7 @@ def window_points(
     if todo.lookup_changes:
         raise ValueError(f"{table.name}: a windowed incremental table cannot have lookups")
     new = Scope(memtable(todo.new_rows), todo.new_rows)
-    candidates = table.incremental.changed(new, *inputs, built)
-    return execute(earliest_per_value(candidates))
+    return points_of(table, new, inputs, built, memtable, execute)
 
 
 # Above this many scope values, inputs are restricted by a semi-join on a table of them instead of an

@@ -59,6 +59,9 @@ class Incremental:
               the table as built last; it returns the scope column and these columns, the
               point of each value (null: all its rows); `restrict` gets a `window.Scope`. The table
               has one partition column, and a run replaces the partitions holding the window's rows.
+    reach:    optional, with `since`: `(points: window.Scope, built) -> table like changed's`, the rows
+              already built that the points reach, as points of their own (a person's sessions that a
+              new event can join); run on the points `changed` gave, with their bounds as literals.
     """
 
     column: str
@@ -69,6 +72,7 @@ class Incremental:
     lookups: Mapping[str, Lookup] = field(default_factory=dict)
     appends: bool = False
     since: tuple[str, ...] = ()
+    reach: Callable[..., ir.Table] | None = None
 
 
 @dataclass(frozen=True)

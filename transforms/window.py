@@ -8,6 +8,7 @@ partitions holding rows of the window: their kept rows and the rebuilt ones, in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +32,32 @@ class Scope:
         """The earliest point's first column: every rebuilt row is at or after it (None: unbounded)."""
         return self.least(self.rows.column_names[1])
 
-    def least(self, column: str) -> Any | None:
+    def least(self, column: str, *, nulls: bool = True) -> Any | None:
         """The least value of a column, as a literal for a bound that prunes partitions and files
-        (None when a value is null, or there are no rows)."""
+        (None when there are no rows, or when a value is null and `nulls` counts them as unbounded)."""
         values = self.rows.column(column)
-        if values.null_count or not len(values):
+        if (nulls and values.null_count) or values.null_count == len(values):
             return None
         return pc.min(values).as_py()
+
+
+def window_points(
+    table: SilverTable,
+    new: Scope,
+    inputs: list[ir.Table],
+    built: ir.Table,
+    memtable: Callable[[pa.Table], ir.Table],
+    execute: Callable[[ir.Table], pa.Table],
+) -> pa.Table:
+    """The scope values of a windowed run, each with the point its rows are rebuilt from: the earliest
+    of those `changed` gives, then of those `reach` adds (rows already built that the points reach)."""
+    spec = table.incremental
+    points = execute(earliest_per_value(spec.changed(new, *inputs, built)))
+    if spec.reach is None or not points.num_rows:
+        return points
+    scope = Scope(memtable(points), points)
+    reached = spec.reach(scope, built).cast(scope.table.schema())
+    return execute(earliest_per_value(ibis.union(scope.table, reached)))
 
 
 def at_or_after(columns: list[ir.Value], points: list[ir.Value]) -> ir.BooleanValue:

@@ -11,14 +11,13 @@ import pyarrow as pa
 
 from transforms.silver.sessions import (
     TABLES,
-    changed_since,
     events_since,
     identities,
     sessions,
     signed_up_anonymous_ids,
 )
 from transforms.silver.touchpoints import touchpoints
-from transforms.window import Scope, earliest_per_value, in_window
+from transforms.window import Scope, in_window, window_points
 
 SESSIONS = next(t for t in TABLES if t.name == "silver/sessions")
 
@@ -271,9 +270,8 @@ def sessions_after(old_events: list[dict], new_events: list[dict]) -> tuple[list
     links = materialized(identities(everything))
     before = run(sessions_of(table(old_events)))
     built = materialized(sessions_of(table(old_events)))
-    points = ibis.duckdb.connect().to_pyarrow(
-        earliest_per_value(changed_since(bronze(new_events), everything, links, built))
-    )
+    execute = ibis.duckdb.connect().to_pyarrow
+    points = window_points(SESSIONS, bronze(new_events), [everything, links], built, ibis.memtable, execute)
     scope = Scope(ibis.memtable(points), points)
     rebuilt = run(sessions(*events_since(scope, everything, links)))
     replaced = {r["session_id"] for r in run(in_window(SESSIONS, scope, built))}

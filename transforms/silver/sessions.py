@@ -17,7 +17,7 @@ import ibis.expr.types as ir
 
 from transforms.silver.events import PASSIVE_EVENT_TYPES
 from transforms.table import Incremental, SilverTable
-from transforms.window import Scope, at_or_after, earliest_per_value
+from transforms.window import Scope, at_or_after
 
 # An integer made an interval: the sqlglot in use cannot write an interval literal for DuckDB.
 SESSION_TIMEOUT = ibis.literal(30).as_interval("m")
@@ -120,9 +120,9 @@ def changed_since(new: Scope, events: ir.Table, links: ir.Table, built: ir.Table
     first session that changes; null rebuilds all the person's sessions.
 
     A new event at t can only join sessions that end at t - 30 minutes or later, and every later session
-    of the person ends later still: those are rebuilt from the earliest one's start (or from the event,
-    when it opens a session of its own). A new signup moves its anonymous id's sessions to the user,
-    from the first of them.
+    of the person ends later still: those (`reached_sessions`) are rebuilt from the earliest one's
+    start, or from the event when it opens a session of its own. A new signup moves its anonymous id's
+    sessions to the user, from the first of them.
     """
     new_rows = new.table.select("event_id", "event_type", "occurred_at", "user_id", "anonymous_id")
     acted = with_person(new_rows.filter(~new_rows.event_type.isin(PASSIVE_EVENT_TYPES)), links)
@@ -136,19 +136,16 @@ def changed_since(new: Scope, events: ir.Table, links: ir.Table, built: ir.Table
         "started_at",
         "landing_event_id",
     )
-    points = earliest_per_value(ibis.union(own, anonymous, to_user))
-    # A person's point is at its earliest new event, or, for a newly stitched user, at the anonymous
-    # id's first session: the sessions reached from a new event end at most 30 minutes before the
-    # earliest new event, so only the files holding such sessions are read for them.
-    earliest = new.least("occurred_at")
-    recent = built if earliest is None else built.filter(built.ended_at >= earliest - SESSION_TIMEOUT_PY)
-    reached = ibis.union(_reached(points, recent), _reached(points.semi_join(to_user, "person_key"), built))
-    return ibis.union(own, anonymous, to_user, _moved(new, events), reached)
+    return ibis.union(own, anonymous, to_user, _moved(new, events))
 
 
-def _reached(points: ir.Table, built: ir.Table) -> ir.Table:
-    """The built sessions of each person that end 30 minutes before its point or later."""
-    named = points.rename(_point_at="started_at", _point_id="landing_event_id")
+def reached_sessions(points: Scope, built: ir.Table) -> ir.Table:
+    """The built sessions of each person that end 30 minutes before its point or later: the new events
+    may join them. Only files holding sessions that end after the earliest point's reach are read."""
+    earliest = points.least("started_at", nulls=False)
+    if earliest is not None:
+        built = built.filter(built.ended_at >= earliest - SESSION_TIMEOUT_PY)
+    named = points.table.rename(_point_at="started_at", _point_id="landing_event_id")
     reached = built.inner_join(named, "person_key")
     reached = reached.filter(reached.ended_at >= reached._point_at - SESSION_TIMEOUT)
     return _points(reached, "person_key", "started_at", "landing_event_id")
@@ -231,6 +228,7 @@ TABLES = (
             "person_key",
             driver="bronze/events",
             changed=changed_since,
+            reach=reached_sessions,
             restrict=events_since,
             since=("started_at", "landing_event_id"),
         ),
