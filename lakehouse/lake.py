@@ -302,19 +302,13 @@ class DeltaRsLake:
                     return json.loads(json.loads(entry["userMetadata"])[PROCESSED_KEY])
         return None
 
-    def added_files(self, table: str, since: int, until: int) -> list[AddedFile] | None:
-        """Data files added by the commits after version `since` up to `until`, read from the log.
-
-        Compaction adds files with `dataChange: false`: rows moved, nothing changed, so they are left
-        out. None when a commit's log entry is gone (log retention): the caller must rebuild in full.
-        """
-        changes = self.changed_files(table, since, until)
-        return None if changes is None else changes[0]
-
     def changed_files(
         self, table: str, since: int, until: int
     ) -> tuple[list[AddedFile], list[AddedFile]] | None:
-        """The data files added and removed (with a data change) after version `since` up to `until`."""
+        """The data files added and removed (with a data change) after version `since` up to `until`,
+        read from the log. Compaction adds and removes files with `dataChange: false`: rows moved,
+        nothing changed, so they are left out. None when a commit's log entry is gone (log retention):
+        the caller must rebuild in full."""
         filesystem, base = filesystem_for(self.uri(table), self.storage_options)
         added: list[AddedFile] = []
         removed: list[AddedFile] = []
