@@ -403,8 +403,7 @@ def touched_values(
     spec = table.incremental
     if spec.changed is None and not todo.lookup_changes:
         # The common case: the driver's own column says what changed; no query is needed for that.
-        driver_column = table.filters.get(table.driver, spec.column)
-        return _distinct(pa.table([pc.unique(todo.new_rows[driver_column])], names=[spec.column]))
+        return scope_of(todo, table)
     touched: list[ir.Table] = []
     if todo.new_rows is not None:
         new_rows = memtable(todo.new_rows)
@@ -419,7 +418,7 @@ def touched_values(
 
 
 def scope_of(todo: Plan, table: SilverTable) -> list[Any]:
-    """The scope values (partitions) of the driver's new rows."""
+    """The distinct scope values in the driver's new rows (its filter column), nulls left out."""
     column = table.filters.get(table.driver, table.incremental.column)
     return _distinct(pa.table([pc.unique(todo.new_rows[column])], names=[column]))
 
