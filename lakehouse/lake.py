@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from deltalake.exceptions import CommitFailedError, TableNotFoundError
+from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
 from lakehouse.storage import filesystem_for
 
@@ -161,18 +161,20 @@ class DeltaRsLake:
             nonlocal todo, rows
             # Check and write against one snapshot: a batch another writer commits after it is a
             # conflict delta-rs reports, never a second copy (a fresh load for the write could already
-            # include it, and delta-rs would append it again).
-            snapshot = self._table(table) if self.exists(table) else None
-            done = {a for a in app_ids if snapshot and _transaction_version(snapshot, a) is not None}
+            # include it, and delta-rs would append it again). A missing table is first created empty,
+            # on its own: two writers creating it with their batches would both commit them.
+            stored = data.drop_columns(["_app_id"]) if "_app_id" in data.column_names else data
+            if not self.exists(table):
+                self._create(table, stored.schema, partition_by)
+            snapshot = self._table(table)
+            done = {a for a in app_ids if _transaction_version(snapshot, a) is not None}
             todo = [app_id for app_id in app_ids if app_id not in done]
             if not todo:
                 return
-            pending = data if not done else data.filter(pc.is_in(data[key_column], pa.array(todo)))
-            if "_app_id" in pending.column_names:
-                pending = pending.drop_columns(["_app_id"])
+            pending = stored if not done else stored.filter(pc.is_in(data[key_column], pa.array(todo)))
             rows = pending.num_rows
             write_deltalake(
-                snapshot if snapshot is not None else self.uri(table),
+                snapshot,
                 pending,
                 mode="append",
                 partition_by=partition_by,
@@ -185,6 +187,20 @@ class DeltaRsLake:
 
         _retry_on_conflict(commit)
         return Commit(table, self.version(table), rows, skipped=not todo, app_ids=tuple(todo))
+
+    def _create(self, table: str, schema: pa.Schema, partition_by: list[str] | None) -> None:
+        """An empty table; nothing when another writer created it first (its version 0 is taken)."""
+        try:
+            write_deltalake(
+                self.uri(table),
+                schema.empty_table(),
+                mode="error",
+                partition_by=partition_by,
+                storage_options=self.storage_options or None,
+            )
+        except (DeltaError, CommitFailedError):
+            if not self.exists(table):
+                raise
 
     def overwrite(
         self,

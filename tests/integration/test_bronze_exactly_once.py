@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
 import pytest
 
 from ingestion import csv_exports, events, postgres_source
@@ -182,3 +183,23 @@ def test_a_plain_gzip_file_dropped_by_a_user_is_read(tmp_path: Path) -> None:
     (landing / "events" / "dropped.ndjson.gz").write_bytes(gz.compress((json.dumps(line) + "\n").encode()))
     results = events.ingest_events(lake, str(landing))
     assert [(r.rows, r.quarantined) for r in results] == [(1, 0)]
+
+
+def test_a_writer_that_saw_no_table_skips_the_batches_another_writer_created_it_with(
+    tmp_path: Path, monkeypatch
+) -> None:
+    # Two ingestion processes start on an empty lake: both see no table, one creates it with the batch.
+    # The other must find the batch in the log, not append it a second time to the table now there.
+    first, second = DeltaRsLake(str(tmp_path / "lake")), DeltaRsLake(str(tmp_path / "lake"))
+    rows = pa.table({"day": ["2026-03-01", "2026-03-02"], "item": [1, 2]})
+    assert first.append("bronze/items", rows, app_id="file-a", partition_by=["day"]).rows == 2
+    looked = []
+
+    def stale_exists(table: str) -> bool:  # the check made before the other writer's commit
+        looked.append(table)
+        return len(looked) > 1 and DeltaRsLake.exists(second, table)
+
+    monkeypatch.setattr(second, "exists", stale_exists)
+    replay = second.append("bronze/items", rows, app_id="file-a", partition_by=["day"])
+    assert looked and replay.skipped and replay.rows == 0
+    assert sorted(first.read("bronze/items").column("item").to_pylist()) == [1, 2]
