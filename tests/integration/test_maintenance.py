@@ -85,7 +85,7 @@ def test_maintenance_compacts_vacuums_and_checkpoints(storage, monkeypatch) -> N
     assert (bronze.files_before, bronze.files_after) == (APPENDS, len(DAYS))  # one file per partition
     assert bronze.files_compacted == APPENDS
     assert (bronze.files_vacuumed, bronze.bytes_vacuumed) == (APPENDS, small_files_bytes)
-    assert bronze.checkpoint_version == bronze.version_after > bronze.version_before == APPENDS  # 0 creates it
+    assert bronze.checkpoint_version == bronze.version_after > bronze.version_before == APPENDS  # v0 is empty
     assert f"{bronze.version_after:020d}.checkpoint.parquet" in _log_files(lake, BRONZE)
     assert _rows(lake, BRONZE) == bronze_rows
     with pytest.raises(OSError):  # the files of the versions before compaction are gone
