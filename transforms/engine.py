@@ -179,12 +179,13 @@ class DuckDBEngine:
         if rows.num_rows:
             scope = Scope(self._memtable(rows), rows)
             result = con.to_pyarrow(table.build(*table.incremental.restrict(scope, *inputs)))
-            window = in_window(table, scope, built)
+            # The window's keys are read once: they give the partitions and the rows that stay.
+            window = con.to_pyarrow(in_window(table, scope, built).select(*table.keys, column))
             partitions = sorted(
-                set(_distinct(con.to_pyarrow(window.select(column).distinct())))
+                set(_distinct(pa.table([pc.unique(window[column])], names=[column])))
                 | set(_distinct(pa.table([pc.unique(result[column])], names=[column])))
             )
-            kept = con.to_pyarrow(kept_rows(table, built, partitions, window))
+            kept = con.to_pyarrow(kept_rows(table, built, partitions, ibis.memtable(window)))
             data = pa.concat_tables([kept, result.select(kept.schema.names).cast(kept.schema)])
         commit = self.lake.replace(
             table.name,

@@ -23,6 +23,18 @@ from transforms.window import Scope, at_or_after
 SESSION_TIMEOUT = ibis.literal(30).as_interval("m")
 SESSION_TIMEOUT_PY = timedelta(minutes=30)
 ACQUISITION_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "referrer")
+# The event columns a session is made of (the properties, the largest, are not among them).
+SESSION_EVENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "product",
+    "occurred_at",
+    "event_date",
+    "user_id",
+    "anonymous_id",
+    *ACQUISITION_FIELDS,
+    "device",
+)
 
 
 def _signups(events: ir.Table) -> ir.Table:
@@ -73,7 +85,7 @@ def sessions(events: ir.Table, links: ir.Table) -> ir.Table:
     # touchpoints.py reads this module's tables, so the channel rule is imported when a build runs.
     from transforms.silver.touchpoints import classify_channel
 
-    acted = events.filter(~events.event_type.isin(PASSIVE_EVENT_TYPES))
+    acted = events.filter(~events.event_type.isin(PASSIVE_EVENT_TYPES)).select(*SESSION_EVENT_COLUMNS)
     keyed = with_person(acted, links).filter(lambda t: t.person_key.notnull())
     order = [keyed.occurred_at, keyed.event_id]
     previous_at = keyed.occurred_at.lag().over(group_by=keyed.person_key, order_by=order)
@@ -128,15 +140,19 @@ def changed_since(new: Scope, events: ir.Table, links: ir.Table, built: ir.Table
     acted = with_person(new_rows.filter(~new_rows.event_type.isin(PASSIVE_EVENT_TYPES)), links)
     own = _points(acted.filter(acted.person_key.notnull()), "person_key", "occurred_at", "event_id")
     new_signups = _signups(new_rows).select("anonymous_id").distinct()
-    anonymous = built.semi_join(new_signups, built.person_key == new_signups.anonymous_id)
-    anonymous = _points(anonymous, "person_key", "started_at", "landing_event_id")
-    to_user = _points(
-        anonymous.inner_join(links, anonymous.person_key == links.anonymous_id),
-        "user_id",
-        "started_at",
-        "landing_event_id",
+    # The new signups' anonymous sessions, each a point of the anonymous id and of its user (one scan).
+    visits = built.semi_join(new_signups, built.person_key == new_signups.anonymous_id).select(
+        "person_key", "started_at", "landing_event_id"
     )
-    return ibis.union(own, anonymous, to_user, _moved(new, events))
+    stitch = links.select(_anonymous_id="anonymous_id", _user_id="user_id")
+    linked = visits.left_join(stitch, visits.person_key == stitch._anonymous_id)
+    both = linked.select(
+        _person=ibis.array([linked.person_key, linked._user_id]).unnest(),
+        started_at=linked.started_at,
+        landing_event_id=linked.landing_event_id,
+    )
+    visited = _points(both.filter(both._person.notnull()), "_person", "started_at", "landing_event_id")
+    return ibis.union(own, visited, _moved(new, events))
 
 
 def reached_sessions(points: Scope, built: ir.Table) -> ir.Table:
@@ -188,7 +204,7 @@ def events_since(scope: Scope, events: ir.Table, links: ir.Table) -> tuple[ir.Ta
     points = scope.table.rename(_point_at="started_at", _point_id="landing_event_id")
     joined = keyed.inner_join(points, "person_key")
     since = at_or_after([joined.occurred_at, joined.event_id], [joined._point_at, joined._point_id])
-    return joined.filter(since).select(*events.columns), links
+    return joined.filter(since).select(*SESSION_EVENT_COLUMNS), links
 
 
 TABLES = (
