@@ -107,10 +107,17 @@ def _world(work: Path, scale: float, days: int) -> dict[str, str]:
 
 
 def silver_build(
-    work: Path, scale: float, days: int, new_days: int, repeat: int, engines: tuple[str, ...] = ENGINES
+    work: Path,
+    scale: float,
+    days: int,
+    new_days: int,
+    repeat: int,
+    engines: tuple[str, ...] = ENGINES,
+    incremental_repeat: int = 1,
 ) -> dict:
     """Full silver builds on each engine from the same bronze, alternating; with new_days, first an
-    incremental run after those days landed (the world simulated and built without them before)."""
+    incremental run after those days landed (the world simulated and built without them before), best
+    of `incremental_repeat` runs, each from the same lake."""
     result: dict = {"scale": scale, "days": days}
     if new_days:
         earlier = _world(work, scale, days - new_days)
@@ -119,7 +126,8 @@ def silver_build(
     env = _world(work, scale, days)
     result["sources"] = run_step("benchmarks.silver_steps", "sources", env=env).report
     if new_days:
-        result["incremental"] = run_step("benchmarks.silver_steps", "incremental", env=env).report
+        lake = Path(env["LAKEHOUSE_DATA_DIR"]) / "lake"
+        result["incremental"] = _incremental(lake, env, incremental_repeat)
     best: dict[str, dict] = {}
     for _ in range(repeat):
         for engine in engines:
@@ -128,6 +136,26 @@ def silver_build(
                 best[engine] = measured
     result["full"] = best
     return result
+
+
+def _incremental(lake: Path, env: dict[str, str], repeat: int) -> dict:
+    """The incremental run, best of `repeat`; the lake is put back as it was before each further run."""
+    kept = lake.with_name("lake-before-incremental")
+    if repeat > 1:
+        shutil.copytree(lake, kept)
+    best: dict | None = None
+    try:
+        for attempt in range(repeat):
+            if attempt:
+                shutil.rmtree(lake)
+                shutil.copytree(kept, lake)
+            measured = run_step("benchmarks.silver_steps", "incremental", env=env).report
+            if best is None or measured["seconds"] < best["seconds"]:
+                best = measured | {"runs": attempt + 1}
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+    assert best is not None
+    return best
 
 
 def _silver_lines(builds: list[dict]) -> list[str]:
@@ -172,7 +200,8 @@ def _silver_lines(builds: list[dict]) -> list[str]:
             f"Scale {build['scale']}: the world built up to day {build['days'] - build['new_days']}, then "
             f"{build['new_days']} more days landed and were ingested: {new:,} new bronze events, "
             f"{new / inc['bronze_events']:.1%} of {inc['bronze_events']:,}. The incremental run of every "
-            f"silver table took **{inc['seconds']:.2f} s against {full['seconds']:.2f} s for the full build "
+            f"silver table took **{inc['seconds']:.2f} s (best of {inc['runs']}) against "
+            f"{full['seconds']:.2f} s for the full build "
             f"({inc['seconds'] / full['seconds']:.1%})** (target: at most 5 %); {len(rebuilt)} tables had "
             "changes to rebuild, the others were unchanged.",
             "",
@@ -261,13 +290,17 @@ def main() -> int:
         "--silver-scales", default="1,10", help="worlds for the silver engine comparison (empty: skip)"
     )
     parser.add_argument(
-        "--new-days", type=int, default=2, help="days landing for the incremental run (about 1%% of a year)"
+        "--new-days",
+        type=int,
+        default=3,
+        help="days landing for the incremental run (about 1%% of a year's events: the business grows)",
     )
     parser.add_argument(
         "--incremental-scales",
         default=None,
-        help="silver worlds that also get an incremental run (default: the first)",
+        help="silver worlds that also get an incremental run (default: all of --silver-scales)",
     )
+    parser.add_argument("--incremental-repeat", type=int, default=3, help="incremental runs, best kept")
     parser.add_argument("--engines", default=",".join(ENGINES), help="engines of the full silver builds")
     parser.add_argument("--skip-ingestion", action="store_true")
     parser.add_argument(
@@ -293,14 +326,16 @@ def main() -> int:
         incremental = (
             [float(s) for s in args.incremental_scales.split(",") if s]
             if args.incremental_scales is not None
-            else scales[:1]
+            else scales
         )
         engines = tuple(e for e in args.engines.split(",") if e)
         for number, scale in enumerate(scales):
             print(f"silver build at scale {scale:g} ...", flush=True)
             new_days = args.new_days if scale in incremental else 0
             repeat = args.repeat if number == 0 else 1
-            build = silver_build(work, scale, args.days, new_days, repeat, engines)
+            build = silver_build(
+                work, scale, args.days, new_days, repeat, engines, incremental_repeat=args.incremental_repeat
+            )
             silver.append(build | {"new_days": new_days})
             if scale == args.dashboard_scale:
                 print(f"dashboard queries at scale {scale:g} ...", flush=True)
