@@ -203,6 +203,7 @@ CREATE EXTERNAL TABLE "silver"."invoice_lines" (
     "discount_amount_usd" DOUBLE PRECISION,
     "net_amount_usd" DOUBLE PRECISION
 )
+PARTITIONED BY ("invoice_month" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
@@ -240,6 +241,7 @@ CREATE EXTERNAL TABLE "silver"."invoices" (
     "amount_paid_usd" DOUBLE PRECISION,
     "amount_refunded_usd" DOUBLE PRECISION
 )
+PARTITIONED BY ("invoice_month" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
@@ -315,6 +317,7 @@ CREATE EXTERNAL TABLE "silver"."payments" (
     "amount_usd" DOUBLE PRECISION,
     "fee_usd" DOUBLE PRECISION
 )
+PARTITIONED BY ("payment_month" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
@@ -417,6 +420,7 @@ CREATE EXTERNAL TABLE "silver"."refunds" (
     "tax_amount_usd" DOUBLE PRECISION,
     "revenue_amount_usd" DOUBLE PRECISION
 )
+PARTITIONED BY ("refund_month" DATE)
 ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'
 STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'

@@ -125,12 +125,14 @@ class DeltaSparkLake:
         keys: list[str],
         *,
         scope: tuple[str, Iterable[Any]] | None = None,
+        within: Iterable[str] = (),
         processed: Mapping[str, int | None] | None = None,
     ) -> Commit:
-        """Upsert by keys; with a scope `(column, values)` target rows in it the source lacks are deleted."""
+        """Upsert by keys; with a scope `(column, values)` target rows in it the source lacks are deleted.
+        `within`: partition columns a key's value never changes, matched too (DeltaRsLake.merge)."""
         if not self.exists(table):
             return self.overwrite(table, data, processed=processed)
-        predicate = " AND ".join(f"target.`{k}` = source.`{k}`" for k in keys)
+        predicate = " AND ".join(f"target.`{k}` = source.`{k}`" for k in [*keys, *within])
         merger = (
             self._delta(table)
             .alias("target")

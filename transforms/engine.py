@@ -507,4 +507,11 @@ def _write_scope(lake, table: SilverTable, todo: Plan, values: list[Any], data, 
         return lake.replace(
             table.name, data, column, values, partition_by=partition_by, processed=todo.processed
         )
-    return lake.merge(table.name, data, list(table.keys), scope=(column, values), processed=todo.processed)
+    return lake.merge(
+        table.name,
+        data,
+        list(table.keys),
+        scope=(column, values),
+        within=table.partition_by,
+        processed=todo.processed,
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import ibis
 import ibis.expr.types as ir
 
 from transforms.silver.finance import with_usd_rate
@@ -21,6 +22,12 @@ MICROSECONDS_PER_DAY = 86_400_000_000
 
 def major(minor: ir.IntegerValue) -> ir.FloatingValue:
     return minor.cast("float64") / 100
+
+
+def month_of(day: ir.DateValue) -> ir.DateValue:
+    """The first day of the day's month: the billing facts' partition, so that a run's MERGE rewrites
+    the recent months its changes fall in, not the whole table."""
+    return ibis.date(day.year(), day.month(), 1)
 
 
 def _in_usd(table: ir.Table, *columns: str) -> ir.Table:
@@ -52,6 +59,7 @@ def invoices(bronze: ir.Table, rates: ir.Table) -> ir.Table:
             amount_paid=major(current.amount_paid),
             amount_refunded=major(current.amount_refunded),
             invoice_date=current.created_at.date(),
+            invoice_month=month_of(current.created_at.date()),
         ),
         "invoice_date",
         rates,
@@ -90,6 +98,7 @@ def invoice_lines(bronze: ir.Table, rates: ir.Table) -> ir.Table:
             service_end=current.period_end,
             service_days=length.cast("float64") / MICROSECONDS_PER_DAY,
             invoice_date=current.created_at.date(),
+            invoice_month=month_of(current.created_at.date()),
         ),
         "invoice_date",
         rates,
@@ -115,6 +124,7 @@ def payments(bronze: ir.Table, rates: ir.Table) -> ir.Table:
             amount=major(current.amount),
             fee=major(current.fee),
             payment_date=current.created_at.date(),
+            payment_month=month_of(current.created_at.date()),
         ),
         "payment_date",
         rates,
@@ -141,6 +151,7 @@ def refunds(bronze: ir.Table, rates: ir.Table) -> ir.Table:
             tax_amount=major(current.tax_amount),
             revenue_amount=major(current.amount - current.tax_amount),
             refund_date=current.created_at.date(),
+            refund_month=month_of(current.created_at.date()),
         ),
         "refund_date",
         rates,
@@ -167,6 +178,8 @@ def _table(name: str, build: Callable[..., ir.Table], description: str, day: str
         build,
         description=description,
         keys=("id",),
+        # A row's month never changes (it is the month of its creation): MERGE matches within it.
+        partition_by=(day.replace("_date", "_month"),),
         incremental=_by_id(source, day),
     )
 
