@@ -146,20 +146,16 @@ class DuckDBEngine:
             return SilverRun(table.name, "full", todo.reason, commit, result)
         if table.incremental.since:
             return self._run_window(table, todo, inputs)
-        if table.incremental.appends:
-            built = self._view(table.name, self.lake.version(table.name))
-            result = con.to_pyarrow(unseen(table, todo, inputs, built, self._memtable))
+
+        def built() -> ir.Table:
+            return self._view(table.name, self.lake.version(table.name))
+
+        if appending(table, todo, built, self._answer):
+            result = con.to_pyarrow(unseen(table, todo, inputs, built(), self._memtable))
             commit = self.lake.append(table.name, result, partition_by=partition_by, processed=todo.processed)
             days = len(scope_of(todo, table))
             return SilverRun(table.name, "incremental", todo.reason, commit, result, days)
-        values = touched_values(
-            table,
-            todo,
-            inputs,
-            lambda: self._view(table.name, self.lake.version(table.name)),
-            self._memtable,
-            self._answer,
-        )
+        values = touched_values(table, todo, inputs, built, self._memtable, self._answer)
         if values:
             partitions = {name: self.lake.partition_columns(name) for name in table.inputs}
             result = con.to_pyarrow(table.build(*restrict(table, values, inputs, partitions=partitions)))
@@ -340,7 +336,8 @@ class SparkEngine:
         with self._inputs(table) as (con, inputs):
             try:
                 with self._inputs(replace(table, inputs=(table.name,))) as (_, (built,)):
-                    if spec.appends:
+                    appends = appending(table, todo, lambda: built, con.to_pyarrow)
+                    if appends:
                         frame = self.lake.spark.sql(
                             con.compile(unseen(table, todo, inputs, built, memtable))
                         ).cache()
@@ -349,13 +346,13 @@ class SparkEngine:
                         partitions, frame = self._window(con, table, points, inputs, built, memtable)
                     else:
                         values = touched_values(table, todo, inputs, lambda: built, memtable, con.to_pyarrow)
-                if not spec.since and not spec.appends:
+                if not spec.since and not appends:
                     restricted = restrict(table, values, inputs, memtable)
                     frame = self.lake.spark.sql(con.compile(table.build(*restricted)))
             finally:
                 for view in views:
                     self.lake.spark.catalog.dropTempView(view)
-        if spec.appends:
+        if appends:
             commit = self.lake.append(table.name, frame, partition_by=partition_by, processed=todo.processed)
             return SilverRun(table.name, "incremental", todo.reason, commit, None, len(scope_of(todo, table)))
         if spec.since:
@@ -424,6 +421,20 @@ def scope_of(todo: Plan, table: SilverTable) -> list[Any]:
     return _distinct(pa.table([pc.unique(todo.new_rows[column])], names=[column]))
 
 
+def appending(
+    table: SilverTable, todo: Plan, built: Callable[[], ir.Table], execute: Callable[[ir.Table], pa.Table]
+) -> bool:
+    """Whether the run appends the rows built from the driver's new rows alone (with the lookups as they
+    are now). An appending table rebuilds its scope values instead when a changed lookup value reaches
+    rows it holds (a lesson moved in its course); one that reaches none (the prices of the new days)
+    changes nothing built."""
+    if not table.incremental.appends or todo.new_rows is None:
+        return False
+    if not todo.lookup_changes:
+        return True
+    return not _distinct(execute(_union(_touched_by_lookups(table, todo.lookup_changes, built()))))
+
+
 def unseen(
     table: SilverTable,
     todo: Plan,
@@ -432,9 +443,10 @@ def unseen(
     memtable: Callable[[pa.Table], ir.Table],
 ) -> ir.Table:
     """The rows an appending table gains: built from the driver's new rows alone, without those whose
-    keys the table holds already (looked up in the partitions of the new rows only)."""
-    if todo.lookup_changes or table.incremental.changed is not None:
-        raise ValueError(f"{table.name}: an appending table has neither lookups nor `changed`")
+    keys the table holds already (looked up in the partitions of the new rows only). Only for a run
+    that `appending` allows."""
+    if table.incremental.changed is not None:
+        raise ValueError(f"{table.name}: an appending table has no `changed`")
     arguments = list(inputs)
     arguments[table.inputs.index(table.driver)] = memtable(todo.new_rows)
     rows = table.build(*arguments)

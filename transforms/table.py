@@ -52,7 +52,10 @@ class Incremental:
     appends:  the table only grows: the function runs on the driver's new rows alone, and the rows it
               gives whose keys the table already holds (in the partitions of the scope values, the
               scope column being the partition column) are left out, so the rows built first stay
-              (events: the first copy received wins). Written by append.
+              (events: the first copy received wins). Written by append, the new rows built with
+              the lookups as they are. A run in which a changed lookup value reaches rows the table
+              holds rebuilds instead, as a table that does not append: the scope values of the new
+              rows and of those rows, partitions replaced.
     since:    output columns ordering a scope value's rows (a person's sessions by start): a run then
               rebuilds each value's rows only from a point on (transforms/window.py). `changed` is
               called with the new rows as a `window.Scope` (for literal bounds) and, after the inputs,

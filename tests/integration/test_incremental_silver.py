@@ -19,6 +19,7 @@ pytestmark = pytest.mark.slow
 # Late events (up to 7 days) and re-sent duplicates cross the run boundaries; the window crosses a month.
 WORLD = {"LAKEHOUSE_SIM_SEED": "5", "LAKEHOUSE_SIM_USERS": "300", "LAKEHOUSE_SIM_START": "2026-01-27"}
 STEPS = (3, 7, 10)  # days simulated before each run
+CORRECTED_PRICE = 0.5
 
 
 def _rows(lake, name: str) -> list[tuple]:
@@ -26,11 +27,18 @@ def _rows(lake, name: str) -> list[tuple]:
     return sorted((tuple(row.values()) for row in table.to_pylist()), key=repr)
 
 
-def _correct_an_old_fx_rate(settings) -> None:
-    """A late correction of a rate two days into the window: a lookup change, no new event."""
-    folder = Path(settings.landing_uri) / "exports" / "fx_rates"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "fx_rates_correction.csv").write_text("date,currency,rate_to_usd\n2026-01-29,EUR,1.5\n")
+def _correct_an_old_fx_rate_and_price(settings) -> None:
+    """Late corrections of a rate and of an LLM price two days into the window: lookup changes that
+    reach rows already built, no new event."""
+    exports = Path(settings.landing_uri) / "exports"
+    (exports / "fx_rates").mkdir(parents=True, exist_ok=True)
+    (exports / "fx_rates" / "fx_rates_correction.csv").write_text(
+        "date,currency,rate_to_usd\n2026-01-29,EUR,1.5\n"
+    )
+    (exports / "llm_prices").mkdir(parents=True, exist_ok=True)
+    (exports / "llm_prices" / "llm_prices_correction.csv").write_text(
+        f"date,model,provider,currency,price_per_1k_tokens\n2026-01-29,gpt-4o-mini,openai,USD,{CORRECTED_PRICE}\n"
+    )
 
 
 def _modes(result: dg.ExecuteInProcessResult) -> dict[str, str]:
@@ -53,7 +61,7 @@ def advanced(tmp_path_factory: pytest.TempPathFactory):
                 os.environ["LAKEHOUSE_SIM_DAYS"] = str(days)
                 settings = load_settings()
                 if step == len(STEPS):
-                    _correct_an_old_fx_rate(settings)
+                    _correct_an_old_fx_rate_and_price(settings)
                 job = build_definitions(settings).resolve_job_def("build_silver")
                 result = job.execute_in_process(instance=instance)
                 assert result.success
@@ -77,6 +85,7 @@ def test_first_run_is_full_then_incremental_then_unchanged(advanced) -> None:
     # The corrected rate reaches the money tables through their lookup, nothing else is rebuilt.
     assert correction["silver/fx_rates"] == "incremental"
     assert correction["silver/invoices"] == "incremental"
+    assert correction["silver/ai_generations"] == "incremental"
     assert correction["silver/events"] == "unchanged"
     assert set(last.values()) == {"unchanged"}
 
@@ -94,6 +103,8 @@ def test_incremental_runs_equal_a_full_rebuild(advanced) -> None:
         .to_pylist()
     ]
     assert corrected, "the corrected rate reached no table: the test proves nothing"
+    prices = lake.read("silver/ai_generations", columns=["price_per_1k_tokens_usd"]).column(0).to_pylist()
+    assert CORRECTED_PRICE in prices, "the corrected price reached no generation: the test proves nothing"
     schemas = {table.name: lake.schema(table.name) for table in SILVER_TABLES}
     engine = DuckDBEngine(lake)
     for table in SILVER_TABLES:
@@ -107,29 +118,36 @@ def test_incremental_runs_equal_a_full_rebuild(advanced) -> None:
     assert len(incremental["silver/events"]) > 100
 
 
+def _writes(lake: DeltaRsLake, table: str) -> list[dict]:
+    history = lake.history(table)
+    return [entry["operationParameters"] for entry in history if entry.get("operation") == "WRITE"]
+
+
 def test_an_incremental_day_rebuilt_only_the_days_it_touched(advanced) -> None:
     settings, _ = advanced
     lake = DeltaRsLake(settings.lake_uri, settings.storage_options())
-    history = lake.history("silver/lesson_progress")
-    replaced = [entry for entry in history if entry.get("operation") == "WRITE"]
-    assert replaced, "silver/lesson_progress was never written"
-    partial = [entry for entry in replaced if "predicate" in entry.get("operationParameters", {})]
-    assert partial, "no incremental run replaced only some days"
-    assert all("event_date" in entry["operationParameters"]["predicate"] for entry in partial)
+    # Event facts append the events silver/events gained, also when a lookup gains rows for new days
+    # only (LLM prices, every day); a lookup correction reaching rows built replaces their days.
+    for table in ("silver/lesson_progress", "silver/video_heartbeats", "silver/ai_generations"):
+        writes = _writes(lake, table)
+        assert len([w for w in writes if w["mode"] == "Append"]) >= len(STEPS) - 1, table
+        replaced = [w["predicate"] for w in writes if w.get("predicate")]
+        if table == "silver/ai_generations":  # the day of the corrected price is the first one replaced
+            assert len(replaced) == 1 and "event_date" in replaced[0] and "2026-01-29" in replaced[0]
+            assert "2026-01-28" not in replaced[0]
+        else:
+            assert replaced == [], table
     for table, column in (("silver/sessions", "session_date"), ("silver/touchpoints", "touch_date")):
-        writes = [
-            entry["operationParameters"] for entry in lake.history(table) if entry.get("operation") == "WRITE"
-        ]
-        days = [parameters["predicate"] for parameters in writes if parameters.get("predicate")]
+        days = [parameters["predicate"] for parameters in _writes(lake, table) if parameters.get("predicate")]
         assert days and all(column in predicate or predicate == "false" for predicate in days), table
 
 
 def test_new_events_are_appended_each_event_id_once(advanced) -> None:
     settings, _ = advanced
     lake = DeltaRsLake(settings.lake_uri, settings.storage_options())
-    writes = [entry for entry in lake.history("silver/events") if entry.get("operation") == "WRITE"]
+    writes = _writes(lake, "silver/events")
     # Full builds overwrite (the first one; another test rebuilds everything), incremental runs append.
-    assert "Append" in [entry["operationParameters"]["mode"] for entry in writes]
-    assert not [entry for entry in writes if entry["operationParameters"].get("predicate")]
+    assert "Append" in [parameters["mode"] for parameters in writes]
+    assert not [parameters for parameters in writes if parameters.get("predicate")]
     events = lake.read("silver/events", columns=["event_id", "_batch_id"])
     assert events.num_rows == len(set(events.column("event_id").to_pylist()))

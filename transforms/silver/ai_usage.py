@@ -96,15 +96,15 @@ def document_exports(events: ir.Table) -> ir.Table:
     )
 
 
-# A fact depends only on its own event and on lookups read whole (prices): rebuilding the days that
-# received events gives exactly the rows a full build gives for those days; a price that arrives or is
-# corrected rebuilds its day and the days after (the as-of price may be that one).
-_BY_EVENT_DATE = Incremental("event_date", driver="bronze/events", filters={"silver/events": "event_date"})
+# A fact depends only on its own event and on lookups read whole (prices): the events silver/events
+# gained are built alone and appended; a price that arrives or is corrected rebuilds its day and the
+# days after (the as-of price may be that one), together with the days of the new events.
+_BY_EVENT_DATE = Incremental("event_date", driver="silver/events", appends=True)
 _PRICED_BY_EVENT_DATE = Incremental(
     "event_date",
-    driver="bronze/events",
-    filters={"silver/events": "event_date"},
+    driver="silver/events",
     lookups={"silver/llm_prices": Lookup("price_date", "event_date", onwards=True)},
+    appends=True,
 )
 
 TABLES = (

@@ -126,14 +126,14 @@ def enrollments(bronze_enrollments: ir.Table, bronze_courses: ir.Table) -> ir.Ta
 
 
 def _by_event_date(**lookups: Lookup) -> Incremental:
-    """A fact depends only on its own event and on lookups read whole: rebuilding the days that received
-    events gives exactly the rows a full build gives for those days. A changed lookup row (a lesson moved
-    in its course) rebuilds the days holding events that refer to it."""
+    """A fact depends only on its own event and on lookups read whole: the events silver/events gained
+    are built alone and appended. A changed lookup row (a lesson moved in its course) rebuilds the days
+    holding events that refer to it, together with the days of the new events."""
     return Incremental(
         "event_date",
-        driver="bronze/events",
-        filters={"silver/events": "event_date"},
+        driver="silver/events",
         lookups={f"bronze/pg_{name}": lookup for name, lookup in lookups.items()},
+        appends=True,
     )
 
 
