@@ -93,9 +93,22 @@ class DeltaRsLake:
     def partition_columns(self, table: str) -> list[str]:
         return list(self._current(table).metadata().partition_columns)
 
-    def read(self, table: str, version: int | None = None, columns: list[str] | None = None) -> pa.Table:
-        # Not to_pyarrow_dataset(): scanning it aborts the interpreter at exit (deltalake 1.6).
+    def read(
+        self,
+        table: str,
+        version: int | None = None,
+        columns: list[str] | None = None,
+        partitions: tuple[str, list[Any]] | None = None,
+    ) -> pa.Table:
+        """The table's rows; with `partitions` (a partition column and values), only theirs."""
+        # deltalake 1.6 reads both ways through a pyarrow dataset; a short script that only scans one may
+        # abort at its exit ("terminate called without an active exception"), whichever call it used.
         snapshot = self._current(table) if version is None else self._table(table, version)
+        if partitions is not None:
+            column, values = partitions
+            # Pruned by the partition values in the log, before any file is opened.
+            pruned = snapshot.to_pyarrow_dataset(file_pruning_predicate=in_predicate(column, values))
+            return pruned.to_table(columns=columns)
         return snapshot.to_pyarrow_table(columns=columns)
 
     def committed_version(self, table: str, app_id: str) -> int | None:
@@ -169,6 +182,7 @@ class DeltaRsLake:
             snapshot = self._table(table)
             done = {a for a in app_ids if _transaction_version(snapshot, a) is not None}
             todo = [app_id for app_id in app_ids if app_id not in done]
+            rows = 0  # a retry that finds its batches committed (by another writer) writes nothing
             if not todo:
                 return
             pending = stored if not done else stored.filter(pc.is_in(data[key_column], pa.array(todo)))

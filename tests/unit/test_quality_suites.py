@@ -14,12 +14,13 @@ from orchestration.quality.checks import check_specs, parent_deps
 from transforms.quality.suites import (
     SUITES,
     NotNull,
+    References,
     RowCountChange,
     Unique,
     parents,
     suite_for,
 )
-from transforms.quality.validate import validate
+from transforms.quality.validate import unmatched, validate
 from transforms.registry import SILVER_TABLES
 from transforms.table import SilverTable
 
@@ -156,3 +157,27 @@ def test_compound_keys_are_unique_together(tmp_path) -> None:
     assert outcomes["rate_date_currency_unique"].unexpected_count == 2
     assert not outcomes["rate_to_usd_range"].passed  # a rate must be above 0, not merely at it
     assert outcomes["rate_to_usd_range"].examples == (0.0,)
+
+
+@pytest.mark.parametrize("within", [None, ("touch_date", "session_date")])
+def test_references_report_each_value_the_parent_lacks(tmp_path, within) -> None:
+    lake = DeltaRsLake(str(tmp_path))
+    day1, day2 = T0.date(), T0.replace(day=2).date()
+    parent = pa.table({"session_id": ["s1", "s2", "s3"], "session_date": [day1, day1, day2]})
+    lake.overwrite("silver/sessions", parent, partition_by=["session_date"])
+    rows = pa.table(
+        {
+            "touchpoint_id": ["s1", "s9", None, "s1", "s9", "s3"],
+            "touch_date": [day1, day1, day1, day1, day1, day2],
+        }
+    )
+    check = References("touchpoint_id", "silver/sessions", "session_id", within=within)
+    assert unmatched(rows, lake, check).to_pylist() == [None, "s9", None, None, "s9", None]
+    # A parent in another partition than the row's is not its parent when partitions are declared.
+    moved = rows.set_column(1, "touch_date", pa.array([day1] * 5 + [day1]))
+    expected = [None, "s9", None, None, "s9", "s3" if within else None]
+    assert unmatched(moved, lake, check).to_pylist() == expected
+    # No row with a partition value: nothing is read, every value is unmatched.
+    if within:
+        empty = rows.set_column(1, "touch_date", pa.nulls(6, pa.date32()))
+        assert unmatched(empty, lake, check).to_pylist() == ["s1", "s9", None, "s1", "s9", "s3"]

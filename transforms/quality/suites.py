@@ -147,6 +147,9 @@ class References(Check):
     column: str
     parent: str
     parent_column: str = "id"
+    # (column of the new rows, partition column of the parent) when a row's parent is always in the
+    # partition of that value (a touchpoint's session on its day): only those partitions are read.
+    within: tuple[str, str] | None = None
 
     @property
     def name(self) -> str:
@@ -154,7 +157,7 @@ class References(Check):
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (self.column,)
+        return (self.column, self.within[0]) if self.within else (self.column,)
 
     @property
     def description(self) -> str:
@@ -266,7 +269,7 @@ SUITES: dict[str, tuple[Check, ...]] = {
         NotNull("touch_date"),
         Accepted("channel", CHANNELS),
         Accepted("product", PRODUCTS),
-        References("touchpoint_id", "silver/sessions", "session_id"),
+        References("touchpoint_id", "silver/sessions", "session_id", within=("touch_date", "session_date")),
     ),
     "silver/users": (NotNull("country"), NotNull("created_at")),
     "silver/users_history": versions(),
