@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(DATA_DIR)/dagster
 
-.PHONY: help install spark-jars demo test bench ui dashboards dbt lint format clean
+.PHONY: help install spark-jars browser demo test bench ui dashboards dbt lint format clean
 
 help:
 	@echo "make demo        build the whole lakehouse on the embedded defaults and print a summary"
@@ -53,7 +53,13 @@ $(DAGSTER_HOME)/dagster.yaml:
 demo: install $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m orchestration.demo
 
-test: install
+# The dashboard tests drive a real Chromium: Debian's package, installed when none is on the PATH.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium (Debian) for the browser tests"; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+test: install browser
 	$(PY) -m pytest -q
 
 bench: install
